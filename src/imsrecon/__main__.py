@@ -1,0 +1,3 @@
+from imsrecon.cli.app import main
+
+main()

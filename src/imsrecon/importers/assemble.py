@@ -1,0 +1,175 @@
+"""Turn a raw frame of text cells (columns already named as model fields) into documents.
+
+Shared by every importer: parses amounts and dates, cleans GSTINs and numbers, derives the
+financial year and tax period, and turns every unreadable cell into a row issue naming file,
+row, column and value. Runs vectorised; only problem rows are touched one by one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from imsrecon.issues import RowIssue, Severity
+from imsrecon.model import AMOUNT_HEADS, DOCUMENT_SCHEMA, Side, conform
+from imsrecon.normalise.amounts import amount_expr, amount_unreadable
+from imsrecon.normalise.dates import date_expr, date_unreadable, financial_year_expr, tax_period_expr
+from imsrecon.normalise.docno import doc_no_norm_expr
+from imsrecon.normalise.gstin import gstin_clean_expr
+from imsrecon.validate import validate_documents
+
+AMOUNT_FIELDS = (*AMOUNT_HEADS, "doc_value", "decl_igst", "decl_cgst", "decl_sgst", "decl_cess")
+DATE_FIELDS = ("doc_date", "orig_doc_date", "voucher_date")
+_TRUE = ("y", "yes", "true", "1", "rcm", "reverse charge")
+
+
+@dataclass
+class RawFrame:
+    """Text cells named as model fields, plus provenance columns src_row, src_line, src_sheet."""
+
+    frame: pl.DataFrame
+    file: str
+    side: Side
+    source_kind: str
+    # model field -> the column name the user sees in the file (for messages)
+    display: dict[str, str] = field(default_factory=dict)
+    recipient_gstin: str | None = None
+
+    def label(self, name: str) -> str:
+        return self.display.get(name, name)
+
+
+def _issues_where(
+    raw: RawFrame, df: pl.DataFrame, mask: pl.Expr, column: str, reason: str, severity: Severity,
+    value_col: str | None = None, code: str = "",
+) -> list[RowIssue]:
+    value_col = value_col or column
+    cols = ["src_row", "src_line", "src_sheet"]
+    sel = df.filter(mask).select(
+        *cols, (pl.col(value_col).cast(pl.String) if value_col in df.columns else pl.lit(None)).alias("_v")
+    )
+    return [
+        RowIssue(severity, raw.file, r, raw.label(column), v, reason, s, ln, code)
+        for r, ln, s, v in sel.iter_rows()
+    ]
+
+
+def assemble(raw: RawFrame) -> tuple[pl.DataFrame, list[RowIssue]]:
+    """Parse, clean and check; return (documents in the fixed schema, row issues)."""
+    df = raw.frame
+    for col in ("src_line", "src_sheet"):
+        if col not in df.columns:
+            df = df.with_columns(pl.lit(None).alias(col))
+    issues: list[RowIssue] = []
+    bad = pl.lit(False)
+
+    # 1. Unreadable amounts and dates reject the row.
+    numeric = {n for n, t in df.schema.items() if t.is_numeric()}
+    for name in AMOUNT_FIELDS:
+        if name in df.columns and name not in numeric:
+            mask = amount_unreadable(pl.col(name))
+            issues += _issues_where(raw, df, mask, name, "not a number", Severity.ERROR, code="amount")
+            bad = bad | mask.fill_null(False)
+    for name in DATE_FIELDS:
+        if name in df.columns:
+            mask = date_unreadable(pl.col(name))
+            issues += _issues_where(
+                raw, df, mask, name, "not a date (use DD-MM-YYYY, DD-Mon-YYYY or YYYY-MM-DD)",
+                Severity.ERROR, code="date",
+            )
+            bad = bad | mask.fill_null(False)
+    if "doc_no" in df.columns:
+        blank_no = pl.col("doc_no").cast(pl.String).str.strip_chars().fill_null("") == ""
+        issues += _issues_where(raw, df, blank_no, "doc_no", "document number is blank", Severity.ERROR, code="doc_no")
+        bad = bad | blank_no
+
+    parsed = df.with_columns(
+        [(pl.col(n).cast(pl.Float64).round(2) if n in numeric else amount_expr(pl.col(n))).alias(n)
+         for n in AMOUNT_FIELDS if n in df.columns]
+        + [date_expr(pl.col(n)).alias(n) for n in DATE_FIELDS if n in df.columns]
+    )
+
+    # 2. Blank document date: fall back to the voucher date (registers), flagged; else an error.
+    flags = pl.col("flags") if "flags" in parsed.columns else pl.lit(None, pl.String)
+    parsed = parsed.with_columns(flags.alias("flags"))
+    if "doc_date" not in parsed.columns:
+        parsed = parsed.with_columns(pl.lit(None, pl.Date).alias("doc_date"))
+    if "voucher_date" in parsed.columns:
+        use_voucher = pl.col("doc_date").is_null() & pl.col("voucher_date").is_not_null()
+        issues += _issues_where(
+            raw, parsed.filter(~bad), use_voucher, "doc_date",
+            "supplier invoice date is blank: the voucher date is used", Severity.WARNING,
+            value_col="voucher_date", code="doc_date_from_voucher",
+        )
+        parsed = parsed.with_columns(
+            pl.when(use_voucher).then(pl.col("voucher_date")).otherwise(pl.col("doc_date")).alias("doc_date"),
+            _add_flag(use_voucher, "doc_date_from_voucher"),
+        )
+    no_date = pl.col("doc_date").is_null()
+    issues += _issues_where(raw, parsed.filter(~bad), no_date, "doc_date", "document date is blank", Severity.ERROR, code="date")
+    bad = bad | no_date
+    parsed = parsed.with_columns(_bad=bad)
+
+    # 3. Signs: a register row booked with negative amounts is a credit note with positive ones.
+    present_heads = [h for h in (*AMOUNT_HEADS, "doc_value") if h in parsed.columns]
+    any_negative = pl.any_horizontal([pl.col(h) < 0 for h in present_heads]) if present_heads else pl.lit(False)
+    if raw.side is Side.PR:
+        parsed = parsed.with_columns(
+            pl.when(any_negative & (pl.col("doc_class") == "invoice"))
+            .then(pl.lit("credit_note"))
+            .otherwise(pl.col("doc_class"))
+            .alias("doc_class"),
+            _add_flag(any_negative, "negative_amounts"),
+        ).with_columns([pl.col(h).abs() for h in present_heads])
+
+    # 4. Derived fields.
+    rec = pl.col("recipient_gstin") if "recipient_gstin" in parsed.columns else pl.lit(None, pl.String)
+    parsed = parsed.with_columns(
+        gstin_clean_expr(pl.col("supplier_gstin")).alias("supplier_gstin")
+        if "supplier_gstin" in parsed.columns else pl.lit(None, pl.String).alias("supplier_gstin"),
+        gstin_clean_expr(rec).fill_null(pl.lit(raw.recipient_gstin, pl.String)).alias("recipient_gstin"),
+        pl.col("doc_no").cast(pl.String).str.strip_chars().alias("doc_no"),
+        doc_no_norm_expr(pl.col("doc_no")).alias("doc_no_norm"),
+        financial_year_expr(pl.col("doc_date")).alias("fy"),
+        pl.lit(raw.side.value).alias("side"),
+        pl.lit(raw.source_kind).alias("source_kind"),
+        pl.lit(raw.file).alias("src_file"),
+    )
+    if "orig_doc_no" in parsed.columns:
+        parsed = parsed.with_columns(
+            pl.col("orig_doc_no").cast(pl.String).str.strip_chars().alias("orig_doc_no"),
+            doc_no_norm_expr(pl.col("orig_doc_no")).alias("orig_doc_no_norm"),
+        )
+    period_from = pl.col("voucher_date") if "voucher_date" in parsed.columns else pl.lit(None, pl.Date)
+    period = tax_period_expr(pl.coalesce(period_from, pl.col("doc_date")))
+    if "rtnprd" in parsed.columns:
+        period = pl.coalesce(pl.col("rtnprd").cast(pl.String).str.zfill(6), period)
+    parsed = parsed.with_columns(
+        period.alias("tax_period"),
+        pl.col("place_of_supply").cast(pl.String).str.extract(r"^\s*(\d{1,2})", 1).str.zfill(2).alias("place_of_supply")
+        if "place_of_supply" in parsed.columns else pl.lit(None, pl.String).alias("place_of_supply"),
+        _bool_expr("reverse_charge", parsed.columns),
+        *[pl.col(h).fill_null(0.0) for h in AMOUNT_HEADS if h in parsed.columns],
+    )
+    if "doc_value" in parsed.columns:
+        total = pl.sum_horizontal([pl.col(h) for h in AMOUNT_HEADS if h in parsed.columns])
+        parsed = parsed.with_columns(pl.col("doc_value").fill_null(total))
+
+    good = parsed.filter(~pl.col("_bad"))
+    docs = conform(good.select([c for c in good.columns if c in DOCUMENT_SCHEMA]))
+    issues += validate_documents(docs, raw)
+    return docs, issues
+
+
+def _add_flag(mask: pl.Expr, flag: str) -> pl.Expr:
+    current = pl.col("flags")
+    joined = pl.when(current.is_null() | (current == "")).then(pl.lit(flag)).otherwise(current + ";" + flag)
+    return pl.when(mask).then(joined).otherwise(current).alias("flags")
+
+
+def _bool_expr(name: str, columns: list[str]) -> pl.Expr:
+    if name not in columns:
+        return pl.lit(False).alias(name)
+    s = pl.col(name).cast(pl.String).str.strip_chars().str.to_lowercase()
+    return s.is_in(_TRUE).fill_null(False).alias(name)

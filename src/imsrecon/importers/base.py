@@ -1,0 +1,84 @@
+"""The importer interface: identify a file, read it into documents and row issues."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import polars as pl
+
+from imsrecon.issues import InputFileError, RowIssue, Severity
+from imsrecon.model import Side, SourceKind, empty_documents
+
+# Uploaded and imported files above this size are refused before parsing (override per call).
+DEFAULT_MAX_FILE_BYTES = 2 * 1024**3
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    recipient_gstin: str | None = None  # fills blank recipient GSTINs
+    mapping_file: Path | None = None  # user column mapping (TOML) for registers
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+
+
+@dataclass
+class ImportResult:
+    file: str
+    kind: SourceKind
+    side: Side
+    documents: pl.DataFrame = field(default_factory=empty_documents)
+    issues: list[RowIssue] = field(default_factory=list)
+    rows_read: int = 0
+    recipient_gstin: str | None = None
+    notes: list[str] = field(default_factory=list)  # file-level remarks (header row found at …)
+
+    @property
+    def errors(self) -> list[RowIssue]:
+        return [i for i in self.issues if i.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[RowIssue]:
+        return [i for i in self.issues if i.severity is Severity.WARNING]
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "kind": self.kind.value,
+            "side": self.side.value,
+            "rows_read": self.rows_read,
+            "imported": self.documents.height,
+            "warnings": len(self.warnings),
+            "errors": len(self.errors),
+            "reverse_charge": int(self.documents["reverse_charge"].fill_null(False).sum()),
+        }
+
+
+class Importer(Protocol):
+    kind: SourceKind
+    side: Side
+
+    def identify(self, path: Path, head: bytes) -> bool:
+        """True when this importer reads the file (``head`` is its first few KiB)."""
+        ...
+
+    def read(self, path: Path, options: ImportOptions) -> ImportResult: ...
+
+
+def check_size(path: Path, options: ImportOptions) -> None:
+    size = path.stat().st_size
+    if size > options.max_file_bytes:
+        raise InputFileError(
+            path.name, f"file is {size:,} bytes; the limit is {options.max_file_bytes:,} bytes"
+        )
+    if size == 0:
+        raise InputFileError(path.name, "file is empty")
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

@@ -1,0 +1,180 @@
+"""Read CSV, XLSX and XLS into text tables, finding the header row by its names.
+
+Every cell becomes text (or null): importers parse values themselves so that a bad cell becomes
+a row issue instead of a failed file. Row numbers are kept exact: ``line`` is the row number a
+spreadsheet or text editor shows, and data row n (1-based) is ``header_line + n``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from imsrecon.issues import InputFileError
+
+HEADER_SEARCH_ROWS = 60
+_DELIMITERS = [",", ";", "\t", "|"]
+
+
+@dataclass
+class Table:
+    """One sheet (or the CSV) below its header row."""
+
+    sheet: str | None
+    header_line: int  # 1-based physical row of the header
+    headers: list[str]
+    frame: pl.DataFrame  # String columns named by `headers`; one row per physical row below
+    header_score: float = 0.0
+
+    def data_line(self, data_row: int) -> int:
+        return self.header_line + data_row
+
+
+HeaderScorer = Callable[[list[str]], float]
+
+
+def cell_text(value: Any) -> str | None:
+    """A spreadsheet cell as text: integral floats without '.0', dates as ISO."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return None
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):  # calamine gives durations for time-only cells
+        return str(value)
+    text = str(value).strip()
+    return text or None
+
+
+def unique_headers(cells: list[str | None]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for i, c in enumerate(cells):
+        name = (c or "").strip() or f"column {i + 1}"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name} ({seen[name]})"
+        else:
+            seen[name] = 1
+        out.append(name)
+    return out
+
+
+def _best_header(rows: list[list[str | None]], scorer: HeaderScorer) -> tuple[int, float]:
+    best, best_score = -1, 0.0
+    for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        score = scorer([c or "" for c in row])
+        if score > best_score:
+            best, best_score = i, score
+    return best, best_score
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    for encoding in ("utf-8", "utf-16") if data[:2] not in (b"\xff\xfe", b"\xfe\xff") else ("utf-16",):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("cp1252", errors="replace")  # Windows exports (Tally, Busy)
+
+
+def read_csv_table(path: Path, scorer: HeaderScorer, min_score: float) -> Table:
+    text = _decode(path.read_bytes())
+    head_lines = text.splitlines()[:HEADER_SEARCH_ROWS]
+    sample = "\n".join(head_lines)
+    delimiter = max(_DELIMITERS, key=lambda d: sample.count(d))
+    rows = list(csv.reader(io.StringIO(sample), delimiter=delimiter))
+    idx, score = _best_header(rows, scorer)
+    if idx < 0 or score < min_score:
+        raise InputFileError(path.name, "no header row found in the first 60 rows")
+    headers = unique_headers(rows[idx])
+    body = "\n".join(text.splitlines()[idx + 1 :])
+    if not body.strip():
+        frame = pl.DataFrame(schema={h: pl.String for h in headers})
+    else:
+        try:
+            frame = pl.read_csv(
+                body.encode(), has_header=False, new_columns=headers,
+                infer_schema=False, separator=delimiter, truncate_ragged_lines=True,
+                missing_utf8_is_empty_string=False,
+            )
+        except pl.exceptions.PolarsError as exc:
+            raise InputFileError(path.name, f"cannot read as CSV: {exc}") from None
+    frame = _trim(frame.select(pl.all().str.strip_chars()))
+    return Table(None, idx + 1, headers, frame, score)
+
+
+def _trim(frame: pl.DataFrame) -> pl.DataFrame:
+    """Drop trailing fully blank rows; blank rows in between stay so that numbering holds."""
+    if frame.height == 0 or frame.width == 0:
+        return frame
+    nonblank = frame.select(
+        pl.any_horizontal([pl.col(c).is_not_null() & (pl.col(c) != "") for c in frame.columns]).alias("f")
+    )["f"]
+    positions = nonblank.arg_true()
+    return frame.head(int(positions[-1]) + 1 if len(positions) else 0)
+
+
+def iter_excel_sheets(path: Path) -> Iterator[tuple[str, list[list[str | None]]]]:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises its own error types for corrupt files
+        raise InputFileError(path.name, f"cannot read as a spreadsheet: {exc}") from None
+    for name in wb.sheet_names:
+        try:
+            rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        except Exception as exc:
+            raise InputFileError(path.name, f"sheet '{name}' cannot be read: {exc}") from None
+        yield name, [[cell_text(c) for c in row] for row in rows]
+
+
+def excel_sheet_names(path: Path) -> list[str]:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        return list(CalamineWorkbook.from_path(str(path)).sheet_names)
+    except Exception as exc:
+        raise InputFileError(path.name, f"cannot read as a spreadsheet: {exc}") from None
+
+
+def table_from_rows(
+    sheet: str | None, rows: list[list[str | None]], scorer: HeaderScorer, min_score: float
+) -> Table | None:
+    idx, score = _best_header(rows, scorer)
+    if idx < 0 or score < min_score:
+        return None
+    headers = unique_headers(rows[idx])
+    width = len(headers)
+    body = [(r + [None] * width)[:width] for r in rows[idx + 1 :]]
+    frame = pl.DataFrame(body, schema={h: pl.String for h in headers}, orient="row")
+    return Table(sheet, idx + 1, headers, _trim(frame), score)
+
+
+def read_excel_tables(path: Path, scorer: HeaderScorer, min_score: float) -> list[Table]:
+    """Every sheet whose header row is found (a sheet without one is left out)."""
+    tables = []
+    for name, rows in iter_excel_sheets(path):
+        table = table_from_rows(name, rows, scorer, min_score)
+        if table is not None:
+            tables.append(table)
+    if not tables:
+        raise InputFileError(path.name, "no sheet has a header row that names the expected columns")
+    return tables

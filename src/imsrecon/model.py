@@ -1,0 +1,202 @@
+"""The document model: one fixed columnar schema for every set of documents, either side.
+
+A set of documents is a Polars DataFrame with exactly :data:`DOCUMENT_SCHEMA`. A single document
+for display is a :class:`Document` built from one row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, fields
+from enum import StrEnum
+from typing import Any
+
+import polars as pl
+
+from imsrecon.sections import DocClass
+
+__all__ = [
+    "AMOUNT_HEADS",
+    "DOCUMENT_SCHEMA",
+    "Document",
+    "DocClass",
+    "Side",
+    "SourceKind",
+    "conform",
+    "empty_documents",
+]
+
+
+class Side(StrEnum):
+    IMS = "ims"
+    PR = "pr"
+    GSTR2B = "gstr2b"
+
+
+class SourceKind(StrEnum):
+    IMS_JSON = "ims_json"
+    IMS_OFFLINE_JSON = "ims_offline_json"
+    IMS_EXCEL = "ims_excel"
+    GSTR2B_JSON = "gstr2b_json"
+    PR_CSV = "pr_csv"
+    PR_XLSX = "pr_xlsx"
+    PR_XLS = "pr_xls"
+
+
+AMOUNT_HEADS = ("taxable_value", "igst", "cgst", "sgst", "cess")
+
+# Portal fields kept so that an upload can echo them (domain doc §3). `portal_record` holds the
+# record exactly as downloaded (JSON text), which is what an upload echoes; the parsed fields
+# below are for rules and display.
+PORTAL_FIELDS: dict[str, pl.DataType] = {
+    "action": pl.String,
+    "ispendactblocked": pl.String,
+    "srcform": pl.String,
+    "rtnprd": pl.String,
+    "srcfilstatus": pl.String,
+    "inv_typ": pl.String,
+    "hash": pl.String,
+    "remarks": pl.String,
+    "itc_red_req": pl.String,
+    "decl_igst": pl.Float64,
+    "decl_cgst": pl.Float64,
+    "decl_sgst": pl.Float64,
+    "decl_cess": pl.Float64,
+    "is_remarks_blocked": pl.String,
+    "is_itc_red_req_blocked": pl.String,
+    "portal_record": pl.String,
+}
+
+DOCUMENT_SCHEMA: dict[str, pl.DataType] = {
+    # provenance
+    "side": pl.String,
+    "source_kind": pl.String,
+    "src_file": pl.String,
+    "src_sheet": pl.String,
+    "src_row": pl.Int64,  # 1-based position among the data rows / records of its sheet or section
+    "src_line": pl.Int64,  # physical row in the sheet (as a spreadsheet shows it), if any
+    # identity
+    "recipient_gstin": pl.String,
+    "supplier_gstin": pl.String,
+    "supplier_name": pl.String,
+    "doc_class": pl.String,  # DocClass value
+    "ims_section": pl.String,  # sections.SECTIONS key, null for register rows
+    "is_amendment": pl.Boolean,
+    "doc_no": pl.String,  # as given
+    "doc_no_norm": pl.String,
+    "doc_date": pl.Date,
+    "fy": pl.String,  # financial year of doc_date, e.g. "2025-26"
+    "tax_period": pl.String,  # MMYYYY
+    "orig_doc_no": pl.String,
+    "orig_doc_no_norm": pl.String,
+    "orig_doc_date": pl.Date,
+    "place_of_supply": pl.String,  # 2-digit state code
+    # values (always >= 0; the class carries the sign)
+    "taxable_value": pl.Float64,
+    "igst": pl.Float64,
+    "cgst": pl.Float64,
+    "sgst": pl.Float64,
+    "cess": pl.Float64,
+    "doc_value": pl.Float64,
+    "reverse_charge": pl.Boolean,
+    # register-only
+    "voucher_no": pl.String,
+    "voucher_date": pl.Date,
+    "voucher_type": pl.String,
+    # semicolon-separated flags, e.g. "doc_date_from_voucher;supplier_gstin_from_party"
+    "flags": pl.String,
+    **PORTAL_FIELDS,
+}
+
+
+def empty_documents() -> pl.DataFrame:
+    return pl.DataFrame(schema=DOCUMENT_SCHEMA)
+
+
+def conform(df: pl.DataFrame) -> pl.DataFrame:
+    """Return ``df`` with exactly the document schema: missing columns null, order fixed.
+
+    Raises ``ValueError`` (a programmer error) on a column the schema does not know.
+    """
+    unknown = set(df.columns) - DOCUMENT_SCHEMA.keys()
+    if unknown:
+        raise ValueError(f"columns not in the document schema: {sorted(unknown)}")
+    return df.select(
+        [
+            (pl.col(c) if c in df.columns else pl.lit(None)).cast(t).alias(c)
+            for c, t in DOCUMENT_SCHEMA.items()
+        ]
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One document, for display and for tests. Built from a row of a document set."""
+
+    side: str
+    source_kind: str
+    src_file: str | None
+    src_sheet: str | None
+    src_row: int | None
+    src_line: int | None
+    recipient_gstin: str | None
+    supplier_gstin: str | None
+    supplier_name: str | None
+    doc_class: str
+    ims_section: str | None
+    is_amendment: bool | None
+    doc_no: str | None
+    doc_no_norm: str | None
+    doc_date: dt.date | None
+    fy: str | None
+    tax_period: str | None
+    orig_doc_no: str | None
+    orig_doc_no_norm: str | None
+    orig_doc_date: dt.date | None
+    place_of_supply: str | None
+    taxable_value: float | None
+    igst: float | None
+    cgst: float | None
+    sgst: float | None
+    cess: float | None
+    doc_value: float | None
+    reverse_charge: bool | None
+    voucher_no: str | None
+    voucher_date: dt.date | None
+    voucher_type: str | None
+    flags: str | None
+    action: str | None
+    ispendactblocked: str | None
+    srcform: str | None
+    rtnprd: str | None
+    srcfilstatus: str | None
+    inv_typ: str | None
+    hash: str | None
+    remarks: str | None
+    itc_red_req: str | None
+    decl_igst: float | None
+    decl_cgst: float | None
+    decl_sgst: float | None
+    decl_cess: float | None
+    is_remarks_blocked: str | None
+    is_itc_red_req_blocked: str | None
+    portal_record: str | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Document:
+        return cls(**{f.name: row.get(f.name) for f in fields(cls)})
+
+    @property
+    def total_tax(self) -> float:
+        return sum(v or 0.0 for v in (self.igst, self.cgst, self.sgst, self.cess))
+
+    @property
+    def flag_list(self) -> list[str]:
+        return [f for f in (self.flags or "").split(";") if f]
+
+
+def documents(df: pl.DataFrame) -> list[Document]:
+    return [Document.from_row(r) for r in df.iter_rows(named=True)]
+
+
+assert [f.name for f in fields(Document)] == list(DOCUMENT_SCHEMA), "Document and schema differ"

@@ -1,0 +1,1 @@
+"""Normalisers: pure Polars expressions (one implementation, vectorised) with scalar helpers."""

@@ -1,0 +1,37 @@
+"""Amounts as books and portals write them: `1,18,000.00`, `(1,234.50)`, `-1234.5`, `₹ 5`, `12.5 Cr`."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from imsrecon.normalise.scalar import apply_scalar
+
+_CURRENCY = r"(?i)(₹|\bRs\.?|\bINR\b|\s|\u00a0|,|')"
+_BLANK = r"^(|-|—|–|nil|null|none|n/?a)$"
+
+
+def amount_expr(col: pl.Expr) -> pl.Expr:
+    """String -> Float64 rupees. Blank-like cells become null; unreadable ones become null too
+    (see :func:`amount_unreadable`, which tells the two apart)."""
+    s = col.cast(pl.String).str.strip_chars().str.replace_all("\u2212", "-")
+    s = s.str.replace_all(_CURRENCY, "")
+    lowered = s.str.to_lowercase()
+    neg_suffix = lowered.str.contains(r"(cr|-)$")
+    s = s.str.replace(r"(?i)(dr|cr)$", "").str.replace(r"-$", "")
+    paren = s.str.contains(r"^\(.*\)$")
+    s = s.str.replace(r"^\((.*)\)$", "$1")
+    value = s.cast(pl.Float64, strict=False)
+    value = pl.when(lowered.str.contains(_BLANK)).then(None).otherwise(value)
+    value = pl.when(paren | neg_suffix).then(-value.abs()).otherwise(value)
+    return value.round(2)
+
+
+def amount_unreadable(col: pl.Expr) -> pl.Expr:
+    """True where a cell holds something that is not blank-like and does not read as an amount."""
+    raw = col.cast(pl.String).str.strip_chars()
+    blank = raw.is_null() | raw.str.replace_all(_CURRENCY, "").str.to_lowercase().str.contains(_BLANK)
+    return ~blank & amount_expr(col).is_null()
+
+
+def parse_amount(text: object) -> float | None:
+    return apply_scalar(amount_expr, text, pl.Float64)

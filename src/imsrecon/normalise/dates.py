@@ -1,0 +1,77 @@
+"""Dates as books and portals write them, and the GST calendar (financial year, tax period)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from imsrecon.normalise.scalar import apply_scalar
+
+# Tried in order; day-first everywhere (Indian books), never month-first.
+DATE_FORMATS = (
+    "%d-%m-%Y",
+    "%d/%m/%Y",
+    "%d.%m.%Y",
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%d-%b-%Y",
+    "%d/%b/%Y",
+    "%d %b %Y",
+    "%d-%B-%Y",
+    "%d %B %Y",
+    "%d-%b-%y",
+    "%d/%m/%y",
+    "%d-%m-%y",
+    "%d.%m.%y",
+    "%Y%m%d",
+)
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+# Excel serials accepted as dates: 1-Jan-1982 .. 31-Dec-2099.
+_SERIAL_MIN, _SERIAL_MAX = 29952, 73050
+
+
+def date_expr(col: pl.Expr) -> pl.Expr:
+    """String -> Date. Accepts the formats above, ISO date-times and Excel serial numbers."""
+    s = col.cast(pl.String).str.strip_chars()
+    # "2025-04-01 00:00:00" or "2025-04-01T00:00:00" -> date part; title-case month names.
+    s = s.str.replace(r"^(\d{4}-\d{2}-\d{2})[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$", "$1")
+    s = s.str.to_titlecase()
+    parsed = []
+    for fmt in DATE_FORMATS:
+        d = s.str.strptime(pl.Date, fmt, strict=False, exact=True)
+        # chrono's %Y takes any number of digits: "1-Apr-25" must fall through to %y.
+        parsed.append(pl.when(d.dt.year() >= 1900).then(d) if "%Y" in fmt else d)
+    serial = s.str.replace(r"\.0+$", "").cast(pl.Int64, strict=False)
+    from_serial = (
+        pl.when(serial.is_between(_SERIAL_MIN, _SERIAL_MAX))
+        .then(pl.lit(EXCEL_EPOCH) + pl.duration(days=serial))
+        .otherwise(None)
+        .cast(pl.Date)
+    )
+    return pl.coalesce([*parsed, from_serial])
+
+
+def date_unreadable(col: pl.Expr) -> pl.Expr:
+    raw = col.cast(pl.String).str.strip_chars()
+    return raw.is_not_null() & (raw != "") & date_expr(col).is_null()
+
+
+def financial_year_expr(date: pl.Expr) -> pl.Expr:
+    """Date -> financial year "YYYY-YY" (April to March)."""
+    start = pl.when(date.dt.month() >= 4).then(date.dt.year()).otherwise(date.dt.year() - 1)
+    return pl.format("{}-{}", start, ((start + 1) % 100).cast(pl.String).str.zfill(2))
+
+
+def tax_period_expr(date: pl.Expr) -> pl.Expr:
+    """Date -> tax period MMYYYY."""
+    return date.dt.strftime("%m%Y")
+
+
+def parse_date(text: object) -> dt.date | None:
+    return apply_scalar(date_expr, text)
+
+
+def financial_year(date: dt.date) -> str:
+    start = date.year if date.month >= 4 else date.year - 1
+    return f"{start}-{(start + 1) % 100:02d}"

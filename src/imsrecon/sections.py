@@ -1,0 +1,143 @@
+"""The IMS sections and every portal spelling that varies between sources.
+
+This module is the one place that holds the domain doc's *unconfirmed* choices (import-of-goods
+keys, key aliases such as ``cn``/``b2bcn``, offline-tool sheet names). Change them here only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class DocClass(StrEnum):
+    INVOICE = "invoice"
+    CREDIT_NOTE = "credit_note"
+    DEBIT_NOTE = "debit_note"
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    key: str  # JSON key in the IMS `data` envelope (canonical spelling)
+    api_name: str  # `section=` value of the portal API
+    doc_class: DocClass
+    number_field: str
+    date_field: str
+    orig_number_field: str | None = None
+    orig_date_field: str | None = None
+    import_of_goods: bool = False
+
+    @property
+    def is_amendment(self) -> bool:
+        return self.orig_number_field is not None
+
+
+_INV = ("inum", "idt")
+_NOTE = ("nt_num", "nt_dt")
+
+SECTIONS: dict[str, Section] = {
+    s.key: s
+    for s in (
+        Section("b2b", "B2B", DocClass.INVOICE, *_INV),
+        Section("b2ba", "B2BA", DocClass.INVOICE, *_INV, "oinum", "oidt"),
+        Section("b2bdn", "DN", DocClass.DEBIT_NOTE, *_NOTE),
+        Section("b2bdna", "DNA", DocClass.DEBIT_NOTE, *_NOTE, "ont_num", "ont_dt"),
+        Section("b2bcn", "CN", DocClass.CREDIT_NOTE, *_NOTE),
+        Section("b2bcna", "CNA", DocClass.CREDIT_NOTE, *_NOTE, "ont_num", "ont_dt"),
+        Section("ecom", "ECOM", DocClass.INVOICE, *_INV),
+        Section("ecoma", "ECOMA", DocClass.INVOICE, *_INV, "oinum", "oidt"),
+        # Import of goods: keys and API names unconfirmed (domain doc §2). Bill-of-entry fields.
+        Section("impg", "IMPG", DocClass.INVOICE, "boenum", "boedt", import_of_goods=True),
+        Section("impga", "IMPGA", DocClass.INVOICE, "boenum", "boedt", "oboenum", "oboedt", True),
+        Section("impgsez", "IMPGSEZ", DocClass.INVOICE, "boenum", "boedt", import_of_goods=True),
+        Section(
+            "impgseza", "IMPGSEZA", DocClass.INVOICE, "boenum", "boedt", "oboenum", "oboedt", True
+        ),
+    )
+}
+
+# Other spellings of section keys seen in sources and error reports (read both).
+SECTION_KEY_ALIASES: dict[str, str] = {
+    "cn": "b2bcn",
+    "dn": "b2bdn",
+    "cna": "b2bcna",
+    "dna": "b2bdna",
+    "b2b_cn": "b2bcn",
+    "b2b_dn": "b2bdn",
+    "b2b_cna": "b2bcna",
+    "b2b_dna": "b2bdna",
+    "ecoa": "ecoma",
+    "eco": "ecom",
+    "impg_sez": "impgsez",
+    "impg_seza": "impgseza",
+}
+for _s in SECTIONS.values():
+    SECTION_KEY_ALIASES.setdefault(_s.api_name.lower(), _s.key)
+
+
+def section_for_key(key: str) -> Section | None:
+    """The section for a JSON key or API name in any known spelling, or None."""
+    k = key.strip().lower().replace("-", "_")
+    k = SECTION_KEY_ALIASES.get(k, k)
+    return SECTIONS.get(k)
+
+
+# Record-field spellings: alternative name -> canonical name (domain doc §3).
+FIELD_ALIASES: dict[str, str] = {
+    "ispendactnallwd": "ispendactblocked",
+    "is_pend_act_blocked": "ispendactblocked",
+    "itcRedReqBlocked": "isItcRedReqBlocked",
+    "is_itc_red_req_blocked": "isItcRedReqBlocked",
+    "is_remarks_blocked": "isRemarksBlocked",
+    "itc_red_req": "itcRedReq",
+    "decl_igst": "declIgst",
+    "decl_cgst": "declCgst",
+    "decl_sgst": "declSgst",
+    "decl_cess": "declCess",
+    "src_form": "srcform",
+    "rtn_prd": "rtnprd",
+    "src_fil_status": "srcfilstatus",
+    "inv_type": "inv_typ",
+    "ctin": "stin",
+    "prev_status": "prev_status",
+    "igst": "iamt",
+    "cgst": "camt",
+    "sgst": "samt",
+    "ntnum": "nt_num",
+    "ntdt": "nt_dt",
+    "nt_date": "nt_dt",
+    "inv_num": "inum",
+    "inv_dt": "idt",
+}
+
+# IMS offline-tool Excel: sheet name -> section key (unconfirmed layout, domain doc §3).
+OFFLINE_SHEETS: dict[str, str] = {
+    "B2B": "b2b",
+    "B2BA": "b2ba",
+    "B2B-DN": "b2bdn",
+    "B2B-DNA": "b2bdna",
+    "B2B-CN": "b2bcn",
+    "B2B-CNA": "b2bcna",
+    "ECO": "ecom",
+    "ECOA": "ecoma",
+    "IMPG": "impg",
+    "IMPGA": "impga",
+    "IMPGSEZ": "impgsez",
+    "IMPGSEZA": "impgseza",
+}
+
+# GSTR-2B `docdata` keys -> IMS-equivalent section key.
+GSTR2B_KEYS: dict[str, str] = {
+    "b2b": "b2b",
+    "b2ba": "b2ba",
+    "cdnr": "b2bcn",  # refined per note type C/D
+    "cdnra": "b2bcna",
+    "ecom": "ecom",
+    "ecoma": "ecoma",
+    "impg": "impg",
+    "impgsez": "impgsez",
+}
+
+# Portal actions (domain doc §1, §4).
+ACTIONS = {"A": "Accept", "R": "Reject", "P": "Pending", "N": "No action"}
+ACTION_CODES = {v.lower(): k for k, v in ACTIONS.items()}
