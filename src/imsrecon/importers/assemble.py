@@ -55,8 +55,10 @@ def _issues_where(
     ]
 
 
-def assemble(raw: RawFrame) -> tuple[pl.DataFrame, list[RowIssue]]:
-    """Parse, clean and check; return (documents in the fixed schema, row issues)."""
+def assemble(raw: RawFrame, keep: tuple[str, ...] = ()) -> tuple[pl.DataFrame, list[RowIssue]]:
+    """Parse, clean and check; return (documents in the fixed schema, row issues).
+
+    ``keep`` names extra raw columns (as text) to append after the schema's columns."""
     df = raw.frame
     for col in ("src_line", "src_sheet"):
         if col not in df.columns:
@@ -64,7 +66,7 @@ def assemble(raw: RawFrame) -> tuple[pl.DataFrame, list[RowIssue]]:
     issues: list[RowIssue] = []
     bad = pl.lit(False)
 
-    # 1. Unreadable amounts and dates reject the row.
+    # 1. Unreadable amounts and dates reject the row (judged on the text, before parsing).
     numeric = {n for n, t in df.schema.items() if t.is_numeric()}
     for name in AMOUNT_FIELDS:
         if name in df.columns and name not in numeric:
@@ -83,6 +85,7 @@ def assemble(raw: RawFrame) -> tuple[pl.DataFrame, list[RowIssue]]:
         blank_no = pl.col("doc_no").cast(pl.String).str.strip_chars().fill_null("") == ""
         issues += _issues_where(raw, df, blank_no, "doc_no", "document number is blank", Severity.ERROR, code="doc_no")
         bad = bad | blank_no
+    df = df.with_columns(bad.alias("_bad"))
 
     parsed = df.with_columns(
         [(pl.col(n).cast(pl.Float64).round(2) if n in numeric else amount_expr(pl.col(n))).alias(n)
@@ -95,10 +98,11 @@ def assemble(raw: RawFrame) -> tuple[pl.DataFrame, list[RowIssue]]:
     parsed = parsed.with_columns(flags.alias("flags"))
     if "doc_date" not in parsed.columns:
         parsed = parsed.with_columns(pl.lit(None, pl.Date).alias("doc_date"))
+    ok = ~pl.col("_bad")
     if "voucher_date" in parsed.columns:
-        use_voucher = pl.col("doc_date").is_null() & pl.col("voucher_date").is_not_null()
+        use_voucher = ok & pl.col("doc_date").is_null() & pl.col("voucher_date").is_not_null()
         issues += _issues_where(
-            raw, parsed.filter(~bad), use_voucher, "doc_date",
+            raw, parsed, use_voucher, "doc_date",
             "supplier invoice date is blank: the voucher date is used", Severity.WARNING,
             value_col="voucher_date", code="doc_date_from_voucher",
         )
@@ -106,10 +110,9 @@ def assemble(raw: RawFrame) -> tuple[pl.DataFrame, list[RowIssue]]:
             pl.when(use_voucher).then(pl.col("voucher_date")).otherwise(pl.col("doc_date")).alias("doc_date"),
             _add_flag(use_voucher, "doc_date_from_voucher"),
         )
-    no_date = pl.col("doc_date").is_null()
-    issues += _issues_where(raw, parsed.filter(~bad), no_date, "doc_date", "document date is blank", Severity.ERROR, code="date")
-    bad = bad | no_date
-    parsed = parsed.with_columns(_bad=bad)
+    no_date = ok & pl.col("doc_date").is_null()
+    issues += _issues_where(raw, parsed, no_date, "doc_date", "document date is blank", Severity.ERROR, code="date")
+    parsed = parsed.with_columns((pl.col("_bad") | no_date).alias("_bad"))
 
     # 3. Signs: a register row booked with negative amounts is a credit note with positive ones.
     present_heads = [h for h in (*AMOUNT_HEADS, "doc_value") if h in parsed.columns]
@@ -159,6 +162,8 @@ def assemble(raw: RawFrame) -> tuple[pl.DataFrame, list[RowIssue]]:
     good = parsed.filter(~pl.col("_bad"))
     docs = conform(good.select([c for c in good.columns if c in DOCUMENT_SCHEMA]))
     issues += validate_documents(docs, raw)
+    if keep:
+        docs = docs.with_columns(good.select([c for c in keep if c in good.columns]))
     return docs, issues
 
 

@@ -20,6 +20,10 @@ import polars as pl
 from imsrecon.issues import InputFileError
 
 HEADER_SEARCH_ROWS = 60
+_NO_HEADER = (
+    "no header row found in the first 60 rows: expected names such as 'Supplier Invoice No.', "
+    "'Invoice Date', 'GSTIN/UIN', 'Taxable Value' (or set [options] header_row in a mapping file)"
+)
 _DELIMITERS = [",", ";", "\t", "|"]
 
 
@@ -94,17 +98,26 @@ def _decode(data: bytes) -> str:
     return data.decode("cp1252", errors="replace")  # Windows exports (Tally, Busy)
 
 
-def read_csv_table(path: Path, scorer: HeaderScorer, min_score: float) -> Table:
+def read_csv_table(
+    path: Path, scorer: HeaderScorer, min_score: float, header_line: int | None = None
+) -> Table:
+    """The CSV below its header row: found by ``scorer`` or, if given, at ``header_line``."""
     text = _decode(path.read_bytes())
-    head_lines = text.splitlines()[:HEADER_SEARCH_ROWS]
-    sample = "\n".join(head_lines)
+    lines = text.splitlines()
+    search = max(HEADER_SEARCH_ROWS, header_line or 0)
+    sample = "\n".join(lines[:search])
     delimiter = max(_DELIMITERS, key=lambda d: sample.count(d))
     rows = list(csv.reader(io.StringIO(sample), delimiter=delimiter))
-    idx, score = _best_header(rows, scorer)
-    if idx < 0 or score < min_score:
-        raise InputFileError(path.name, "no header row found in the first 60 rows")
+    if header_line is not None:
+        if header_line > len(rows):
+            raise InputFileError(path.name, f"header row {header_line} is past the end of the file")
+        idx, score = header_line - 1, 1.0
+    else:
+        idx, score = _best_header(rows, scorer)
+        if idx < 0 or score < min_score:
+            raise InputFileError(path.name, _NO_HEADER)
     headers = unique_headers(rows[idx])
-    body = "\n".join(text.splitlines()[idx + 1 :])
+    body = "\n".join(lines[idx + 1 :])
     if not body.strip():
         frame = pl.DataFrame(schema={h: pl.String for h in headers})
     else:
@@ -112,7 +125,6 @@ def read_csv_table(path: Path, scorer: HeaderScorer, min_score: float) -> Table:
             frame = pl.read_csv(
                 body.encode(), has_header=False, new_columns=headers,
                 infer_schema=False, separator=delimiter, truncate_ragged_lines=True,
-                missing_utf8_is_empty_string=False,
             )
         except pl.exceptions.PolarsError as exc:
             raise InputFileError(path.name, f"cannot read as CSV: {exc}") from None
@@ -156,11 +168,19 @@ def excel_sheet_names(path: Path) -> list[str]:
 
 
 def table_from_rows(
-    sheet: str | None, rows: list[list[str | None]], scorer: HeaderScorer, min_score: float
+    sheet: str | None, rows: list[list[str | None]], scorer: HeaderScorer, min_score: float,
+    header_line: int | None = None,
 ) -> Table | None:
-    idx, score = _best_header(rows, scorer)
-    if idx < 0 or score < min_score:
-        return None
+    """The sheet below its header row (found by ``scorer``, or at ``header_line``); None if
+    no row scores ``min_score``."""
+    if header_line is not None:
+        if header_line > len(rows):
+            return None
+        idx, score = header_line - 1, 1.0
+    else:
+        idx, score = _best_header(rows, scorer)
+        if idx < 0 or score < min_score:
+            return None
     headers = unique_headers(rows[idx])
     width = len(headers)
     body = [(r + [None] * width)[:width] for r in rows[idx + 1 :]]
@@ -176,5 +196,5 @@ def read_excel_tables(path: Path, scorer: HeaderScorer, min_score: float) -> lis
         if table is not None:
             tables.append(table)
     if not tables:
-        raise InputFileError(path.name, "no sheet has a header row that names the expected columns")
+        raise InputFileError(path.name, _NO_HEADER.replace("found in the first 60 rows", "found on any sheet"))
     return tables

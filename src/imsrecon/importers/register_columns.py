@@ -1,0 +1,232 @@
+"""Which register column holds which field: the alias table, the header scorer, user mappings.
+
+Header names are compared after folding case, `&`→`and` and dropping everything but letters and
+digits, so "Supplier Invoice No." and "supplier invoice no" are the same name.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from imsrecon.issues import InputFileError
+from imsrecon.sections import DocClass
+
+# field -> header names, most specific first. The first name present in a file wins.
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "supplier_gstin": (
+        "GSTIN/UIN of Supplier", "Supplier GSTIN", "Supplier GSTIN/UIN", "GSTIN of Supplier",
+        "Party GSTIN", "Party GSTIN/UIN", "Party GST No", "Vendor GSTIN", "Vendor GST Number",
+        "Seller GSTIN", "GST Identification Number (GSTIN)", "GSTIN/UIN", "GSTIN", "GSTIN No",
+        "GST No", "GST Number", "GSTIN Number", "Supplier GST No", "Vendor GST No",
+    ),
+    "supplier_name": (
+        "Supplier Name", "Name of Supplier", "Party Name", "Vendor Name", "Trade/Legal Name",
+        "Trade Name", "Legal Name", "Ledger Name", "Particulars", "Party", "Vendor", "Supplier",
+        "Name",
+    ),
+    "doc_no": (
+        "Supplier Invoice No.", "Supplier Invoice Number", "Supplier Invoice No", "Supplier Bill No",
+        "Supplier Bill No.", "Supplier Inv No", "Vendor Invoice Number", "Vendor Invoice No",
+        "Vendor Bill No", "Invoice Number", "Invoice No", "Invoice No.", "Inv No", "Bill No",
+        "Bill No.", "Bill Number", "Invoice/Note Number", "Invoice/Note No", "Note Number",
+        "Credit/Debit Note No", "Document Number", "Document No", "Doc No", "Reference No",
+        "Reference No.", "Ref No", "Ref No.", "Reference Number", "Reference", "Supplier Ref",
+    ),
+    "doc_date": (
+        "Supplier Invoice Date", "Supplier Bill Date", "Supplier Inv Date", "Vendor Invoice Date",
+        "Vendor Bill Date", "Invoice Date", "Inv Date", "Bill Date", "Invoice/Note Date",
+        "Note Date", "Credit/Debit Note Date", "Document Date", "Doc Date", "Reference Date",
+        "Ref Date",
+    ),
+    "voucher_no": (
+        "Voucher No.", "Voucher No", "Voucher Number", "Vch No", "Vch No.", "Vch Number",
+        "Entry No", "Entry Number", "Purchase Voucher No", "Journal No", "Transaction No",
+    ),
+    "voucher_date": (
+        "Voucher Date", "Vch Date", "Posting Date", "Entry Date", "GL Date", "Accounting Date",
+        "Booking Date", "Transaction Date", "Date",
+    ),
+    "voucher_type": (
+        "Voucher Type", "Vch Type", "Document Type", "Doc Type", "Bill Type", "Transaction Type",
+        "Type of Document", "Entry Type", "Type",
+    ),
+    "place_of_supply": ("Place of Supply", "Place Of Supply (State)", "POS", "Supply State"),
+    "taxable_value": (
+        "Taxable Value", "Taxable Amount", "Taxable Amt", "Taxable", "Assessable Value",
+        "Sub Total", "Subtotal", "Base Amount", "Net Amount", "Value",
+    ),
+    "igst": (
+        "Integrated Tax Amount", "Integrated Tax", "Integrated Tax Paid", "IGST Amount",
+        "IGST Amt", "IGST", "Input IGST",
+    ),
+    "cgst": (
+        "Central Tax Amount", "Central Tax", "Central Tax Paid", "CGST Amount", "CGST Amt",
+        "CGST", "Input CGST",
+    ),
+    "sgst": (
+        "State/UT Tax Amount", "State/UT Tax", "State/UT Tax Paid", "State Tax Amount",
+        "SGST/UTGST Amount", "SGST/UTGST", "SGST Amount", "SGST Amt", "SGST", "UTGST",
+        "Input SGST", "State Tax",
+    ),
+    "cess": ("Cess Amount", "Cess Amt", "Cess Paid", "Cess", "Compensation Cess"),
+    "doc_value": (
+        "Invoice Value", "Total Invoice Value", "Invoice Amount", "Bill Amount", "Bill Value",
+        "Document Value", "Note Value", "Gross Total", "Grand Total", "Total Amount", "Net Total",
+        "Total",
+    ),
+    "reverse_charge": (
+        "Reverse Charge", "Reverse Charge Applicable", "Reverse Charge (Y/N)", "Is Reverse Charge",
+        "Under Reverse Charge", "RCM Applicable", "RCM",
+    ),
+    "recipient_gstin": (
+        "Recipient GSTIN", "GSTIN of Recipient", "Company GSTIN", "Our GSTIN", "Buyer GSTIN",
+        "Branch GSTIN", "Registration GSTIN",
+    ),
+    "orig_doc_no": ("Original Invoice Number", "Original Invoice No", "Original Document Number"),
+    "orig_doc_date": ("Original Invoice Date", "Original Document Date"),
+    "rate": ("Rate", "Tax Rate", "GST Rate", "Rate (%)", "GST %", "Rate of Tax"),
+}
+
+# Ledger-style tax columns ("Input IGST @18%", "CGST 9%", "IGST Input 12%"): summed when the
+# file has no plain column for that head.
+TAX_HEAD_PATTERNS: dict[str, re.Pattern[str]] = {
+    "igst": re.compile(r"^(input)?igst(input)?(\d+(\d)?)?(percent|pct)?$|^(input)?igst(at)?\d"),
+    "cgst": re.compile(r"^(input)?cgst(input)?(\d+(\d)?)?(percent|pct)?$|^(input)?cgst(at)?\d"),
+    "sgst": re.compile(r"^(input)?(sgst|utgst)(input)?(\d+(\d)?)?(percent|pct)?$|^(input)?(sgst|utgst)(at)?\d"),
+}
+
+# voucher / document type (folded) -> document class. Extend or override with [document_types]
+# in a mapping file: businesses book a supplier's credit note in different ways.
+DOCUMENT_TYPES: dict[str, DocClass] = {
+    **dict.fromkeys(
+        ("purchase", "purchases", "invoice", "purchaseinvoice", "taxinvoice", "bill", "purchasebill",
+         "inv", "pi", "re", "kr", "regular", "b2b"),
+        DocClass.INVOICE,
+    ),
+    **dict.fromkeys(
+        ("creditnote", "cn", "cdn", "credit", "purchasereturn", "kg", "vendorcreditmemo",
+         "creditmemo", "crnote"),
+        DocClass.CREDIT_NOTE,
+    ),
+    **dict.fromkeys(("debitnote", "dn", "debit", "drnote", "debitmemo"), DocClass.DEBIT_NOTE),
+}
+
+KNOWN_FIELDS = tuple(COLUMN_ALIASES)
+_IDENTITY_FIELDS = ("doc_no", "voucher_no")
+_VALUE_FIELDS = ("taxable_value", "igst", "cgst", "sgst", "doc_value")
+
+
+def fold(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower().replace("&", "and").replace("@", "at").replace("%", "percent"))
+
+
+_FOLDED: dict[str, dict[str, int]] = {
+    f: {fold(a): i for i, a in enumerate(aliases)} for f, aliases in COLUMN_ALIASES.items()
+}
+
+
+def fold_type(value: str) -> str:
+    return re.sub(r"[^a-z]", "", value.lower())
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """A user's mapping file: `[columns]` field = header (or list of headers, summed),
+    `[document_types]` type = class, `[options]` header_row = N (1-based)."""
+
+    columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    document_types: dict[str, DocClass] = field(default_factory=dict)
+    header_row: int | None = None
+    source: str = ""
+
+    @classmethod
+    def load(cls, path: Path) -> ColumnMapping:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise InputFileError(path.name, f"cannot read the mapping file: {exc}") from None
+        unknown = set(data) - {"columns", "document_types", "options"}
+        if unknown:
+            raise InputFileError(path.name, f"unknown section(s) {sorted(unknown)}: use [columns], [document_types], [options]")
+        columns: dict[str, tuple[str, ...]] = {}
+        for fld, headers in data.get("columns", {}).items():
+            if fld not in KNOWN_FIELDS:
+                raise InputFileError(path.name, f"[columns] {fld!r} is not a field; fields are: {', '.join(KNOWN_FIELDS)}")
+            names = (headers,) if isinstance(headers, str) else tuple(headers)
+            if not names or not all(isinstance(n, str) and n.strip() for n in names):
+                raise InputFileError(path.name, f"[columns] {fld!r} must name a header or a list of headers")
+            columns[fld] = names
+        types: dict[str, DocClass] = {}
+        for typ, cls_name in data.get("document_types", {}).items():
+            try:
+                types[fold_type(typ)] = DocClass(str(cls_name).strip().lower().replace(" ", "_"))
+            except ValueError:
+                raise InputFileError(
+                    path.name, f"[document_types] {typ!r} = {cls_name!r}: use invoice, credit_note or debit_note"
+                ) from None
+        header_row = data.get("options", {}).get("header_row")
+        if header_row is not None and (not isinstance(header_row, int) or header_row < 1):
+            raise InputFileError(path.name, "[options] header_row must be a row number (1 or more)")
+        return cls(columns, types, header_row, path.name)
+
+    def document_type_map(self) -> dict[str, DocClass]:
+        return {**DOCUMENT_TYPES, **self.document_types}
+
+
+def match_header(name: str) -> tuple[str, int] | None:
+    """(field, priority) for a header name, lower priority = more specific; None if unknown."""
+    f = fold(name)
+    best: tuple[str, int] | None = None
+    for fld, names in _FOLDED.items():
+        if f in names and (best is None or names[f] < best[1]):
+            best = (fld, names[f])
+    return best
+
+
+def header_score(cells: list[str]) -> float:
+    """How much a row looks like a register header: distinct fields named, if it has an identity."""
+    fields = {m[0] for c in cells if c and (m := match_header(c))}
+    fields |= {h for c in cells if c for h, p in TAX_HEAD_PATTERNS.items() if p.match(fold(c))}
+    if not fields & set(_IDENTITY_FIELDS) or not fields & set(_VALUE_FIELDS):
+        return 0.0
+    return float(len(fields))
+
+
+MIN_HEADER_SCORE = 3.0
+
+
+def resolve_columns(headers: list[str], mapping: ColumnMapping | None, file: str) -> dict[str, tuple[str, ...]]:
+    """field -> the header(s) that hold it in this file (several headers are summed)."""
+    chosen: dict[str, tuple[str, ...]] = {}
+    taken: set[str] = set()
+    if mapping:
+        by_fold = {fold(h): h for h in headers}
+        for fld, names in mapping.columns.items():
+            found = []
+            for n in names:
+                if fold(n) not in by_fold:
+                    raise InputFileError(file, f"mapping {mapping.source}: column {n!r} for {fld} is not in the header row ({', '.join(headers)})")
+                found.append(by_fold[fold(n)])
+            chosen[fld] = tuple(found)
+            taken.update(found)
+    ranked: dict[str, tuple[int, str]] = {}
+    for h in headers:
+        if h in taken:
+            continue
+        m = match_header(h)
+        if m and m[0] not in chosen and (m[0] not in ranked or m[1] < ranked[m[0]][0]):
+            ranked[m[0]] = (m[1], h)
+    for fld, (_, h) in ranked.items():
+        chosen[fld] = (h,)
+        taken.add(h)
+    for head, pattern in TAX_HEAD_PATTERNS.items():
+        if head in chosen:
+            continue
+        ledger_cols = tuple(h for h in headers if h not in taken and pattern.match(fold(h)))
+        if ledger_cols:
+            chosen[head] = ledger_cols
+            taken.update(ledger_cols)
+    return chosen

@@ -1,0 +1,169 @@
+"""Register-only rules: total rows, document classes from voucher types, GSTINs from party names,
+and line rows of one voucher summed into one document."""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+from imsrecon.importers.register_columns import DOCUMENT_TYPES, ColumnMapping
+from imsrecon.issues import RowIssue, Severity
+from imsrecon.model import AMOUNT_HEADS
+from imsrecon.normalise.gstin import gstin_clean_expr
+from imsrecon.sections import DocClass
+
+_TOTAL_WORDS = r"(?i)^\s*(grand\s*total|sub\s*-?\s*total|total|opening\s+balance|closing\s+balance|carried\s+over|brought\s+forward)\b"
+
+
+def skip_total_rows(
+    frame: pl.DataFrame, headers: list[str], columns: dict[str, tuple[str, ...]], file: str,
+    sheet: str | None,
+) -> tuple[pl.DataFrame, list[RowIssue]]:
+    """Rows without a document number that say Total / Grand Total / Opening balance, or that hold
+    nothing but amounts (an unlabelled totals line), are report furniture, not documents: left
+    out, each reported as info."""
+    id_cols = [h for f in ("doc_no", "voucher_no") for h in columns.get(f, ())]
+    if not id_cols:
+        return frame, []
+
+    def blank(h: str) -> pl.Expr:
+        return pl.col(h).is_null() | (pl.col(h) == "")
+
+    no_id = pl.all_horizontal([blank(h) for h in id_cols])
+    says_total = pl.any_horizontal([pl.col(h).fill_null("").str.contains(_TOTAL_WORDS) for h in headers])
+    describing = [h for f in ("supplier_gstin", "supplier_name", "doc_date", "voucher_date", "voucher_type")
+                  for h in columns.get(f, ())]
+    amounts_only = pl.all_horizontal([blank(h) for h in describing]) if describing else pl.lit(False)
+    mask = no_id & (says_total | amounts_only)
+    hits = frame.filter(mask)
+    issues = []
+    for row in hits.iter_rows(named=True):
+        label = next((row[h] for h in headers if row[h] and re.match(_TOTAL_WORDS, row[h])), None)
+        issues.append(RowIssue(Severity.INFO, file, row["src_row"], None, label,
+                               "total row left out (not a document)" if label else "row with amounts only (a totals line) left out", sheet, row["src_line"], "total_row"))
+    return frame.filter(~mask), issues
+
+
+def classify_documents(
+    raw: pl.DataFrame, mapping: ColumnMapping | None, file: str, display: dict[str, str]
+) -> tuple[pl.DataFrame, list[RowIssue]]:
+    """doc_class from the voucher/document type column; unknown types are read as invoices and
+    reported, so that the user can map them."""
+    if raw.height == 0:
+        return raw.with_columns(pl.lit(None, pl.String).alias("doc_class")), []
+    if "voucher_type" not in raw.columns:
+        return raw.with_columns(pl.lit(DocClass.INVOICE.value).alias("doc_class")), []
+    types = {k: v.value for k, v in (mapping.document_type_map() if mapping else DOCUMENT_TYPES).items()}
+    folded = pl.col("voucher_type").fill_null("").str.to_lowercase().str.replace_all(r"[^a-z]", "")
+    cls = folded.replace_strict(types, default=None, return_dtype=pl.String)
+    out = raw.with_columns(cls.alias("_cls"), folded.alias("_folded"))
+    unknown = out.filter(pl.col("_cls").is_null() & (pl.col("_folded") != ""))
+    issues = [
+        RowIssue(Severity.WARNING, file, r, display.get("voucher_type"), v,
+                 "unknown document type: read as an invoice (map it under [document_types] in a mapping file)",
+                 s, ln, "doc_type")
+        for r, ln, s, v in unknown.select("src_row", "src_line", "src_sheet", "voucher_type").iter_rows()
+    ]
+    out = out.with_columns(pl.col("_cls").fill_null(DocClass.INVOICE.value).alias("doc_class"))
+    return out.drop("_cls", "_folded"), issues
+
+
+def _party_key(col: pl.Expr) -> pl.Expr:
+    return col.str.to_lowercase().str.replace_all(r"(?i)\b(m/s\.?|messrs\.?)", "").str.replace_all(r"[^a-z0-9]", "")
+
+
+def fill_gstin_from_party(
+    raw: pl.DataFrame, file: str, display: dict[str, str]
+) -> tuple[pl.DataFrame, list[RowIssue]]:
+    """A blank supplier GSTIN takes the party's GSTIN where the party has exactly one elsewhere
+    in the register; the row is flagged and reported."""
+    if raw.height == 0 or "supplier_gstin" not in raw.columns or "supplier_name" not in raw.columns:
+        return raw, []
+    df = raw.with_columns(
+        gstin_clean_expr(pl.col("supplier_gstin")).alias("supplier_gstin"),
+        _party_key(pl.col("supplier_name")).alias("_party"),
+    )
+    known = (
+        df.filter(pl.col("supplier_gstin").is_not_null() & (pl.col("_party") != ""))
+        .group_by("_party")
+        .agg(pl.col("supplier_gstin").unique().alias("_gstins"))
+    )
+    df = df.join(known, on="_party", how="left", maintain_order="left")
+    blank = pl.col("supplier_gstin").is_null() & pl.col("_gstins").is_not_null()
+    single = blank & (pl.col("_gstins").list.len() == 1)
+    several = blank & (pl.col("_gstins").list.len() > 1)
+    issues = []
+    for r, ln, s, name, g in df.filter(single).select(
+        "src_row", "src_line", "src_sheet", "supplier_name", pl.col("_gstins").list.first()
+    ).iter_rows():
+        issues.append(RowIssue(Severity.WARNING, file, r, display.get("supplier_gstin"), None,
+                               f"supplier GSTIN is blank: filled with {g}, the only GSTIN of party {name!r}",
+                               s, ln, "gstin_from_party"))
+    for r, ln, s, name, gs in df.filter(several).select(
+        "src_row", "src_line", "src_sheet", "supplier_name", "_gstins"
+    ).iter_rows():
+        issues.append(RowIssue(Severity.WARNING, file, r, display.get("supplier_gstin"), None,
+                               f"supplier GSTIN is blank and party {name!r} has {len(gs)} GSTINs: not filled",
+                               s, ln, "gstin_ambiguous"))
+    flags = pl.col("flags") if "flags" in df.columns else pl.lit(None, pl.String)
+    df = df.with_columns(
+        pl.when(single).then(pl.col("_gstins").list.first()).otherwise(pl.col("supplier_gstin")).alias("supplier_gstin"),
+        pl.when(single)
+        .then(pl.when(flags.is_null()).then(pl.lit("supplier_gstin_from_party")).otherwise(flags + ";supplier_gstin_from_party"))
+        .otherwise(flags)
+        .alias("flags"),
+    )
+    return df.drop("_party", "_gstins"), issues
+
+
+def aggregate_lines(
+    docs: pl.DataFrame, has_rate: bool, has_voucher: bool, file: str
+) -> tuple[pl.DataFrame, list[RowIssue]]:
+    """Several rows of one voucher (same voucher number and supplier number), or rows of one
+    document at different tax rates, become one document with summed amounts. The document keeps
+    the first row's provenance and a flag; each merge is reported."""
+    extra = [c for c in ("rate",) if c in docs.columns]
+    if docs.height == 0 or not (has_rate or has_voucher):
+        return docs.drop(extra), []
+    if has_voucher:
+        keys = ["src_sheet", "voucher_no", "supplier_gstin", "doc_no_norm", "doc_class"]
+        eligible = pl.col("voucher_no").is_not_null()
+    else:
+        keys = ["src_sheet", "supplier_gstin", "doc_no_norm", "doc_date", "doc_class"]
+        eligible = pl.col("rate").is_not_null()
+    df = docs.with_row_index("_i")
+    group = pl.when(eligible).then(pl.struct(keys).hash()).otherwise(pl.col("_i").cast(pl.UInt64) + 1)
+    df = df.with_columns(group.alias("_g"))
+    df = df.with_columns(pl.len().over("_g").alias("_n"))
+    if not has_voucher:  # rate lines: only when the rates differ (equal rates = a double booking)
+        df = df.with_columns(
+            pl.when(pl.col("rate").n_unique().over("_g") == pl.col("_n")).then(pl.col("_g"))
+            .otherwise(pl.col("_i").cast(pl.UInt64) + 1).alias("_g")
+        ).with_columns(pl.len().over("_g").alias("_n"))
+    singles = df.filter(pl.col("_n") == 1)
+    multi = df.filter(pl.col("_n") > 1)
+    if multi.height == 0:
+        return docs.drop(extra), []
+    value_same = pl.col("doc_value").n_unique() == 1
+    merged = multi.group_by("_g", maintain_order=True).agg(
+        pl.exclude(*AMOUNT_HEADS, "doc_value", "_n", "flags").first(),
+        *[pl.col(h).sum() for h in AMOUNT_HEADS],
+        pl.when(value_same).then(pl.col("doc_value").first()).otherwise(pl.col("doc_value").sum()).alias("doc_value"),
+        pl.col("flags").first(),
+        pl.col("src_line").alias("_lines"),
+        pl.col("src_row").alias("_rows"),
+    )
+    merged = merged.with_columns(
+        pl.when(pl.col("flags").is_null()).then(pl.lit("lines_summed"))
+        .otherwise(pl.col("flags") + ";lines_summed").alias("flags")
+    )
+    issues = [
+        RowIssue(Severity.INFO, file, rows[0], None, doc_no,
+                 f"rows {', '.join(str(x) for x in (lines if lines[0] is not None else rows))} are lines of one document: amounts summed",
+                 sheet, lines[0], "lines_summed")
+        for rows, lines, sheet, doc_no in merged.select("_rows", "_lines", "src_sheet", "doc_no").iter_rows()
+    ]
+    cols = [c for c in docs.columns if c not in extra]
+    out = pl.concat([singles.select("_i", *cols), merged.select("_i", *cols)]).sort("_i")
+    return out.drop("_i"), issues
