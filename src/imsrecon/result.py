@@ -69,6 +69,7 @@ RESULT_SCHEMA: dict[str, pl.DataType] = {
     "nearest_candidate": pl.String,
     "nearest_score": pl.Float64,
     "nearest_ruled_out_by": pl.String,
+    "recommendation_rule": pl.String,  # name of the rule that chose recommended_action
 }
 
 RESULT_COLUMNS = list(RESULT_SCHEMA)

@@ -30,18 +30,11 @@ def validate_documents(docs: pl.DataFrame, raw: RawFrame, today: dt.date | None 
         _rec_problem=gstin_problems(docs["recipient_gstin"]),
     )
     is_pr = raw.side.value == "pr"
+    import_of_goods = pl.col("ims_section").fill_null("").str.starts_with("impg")
     checks.append((
-        pl.col("_sup_problem").is_not_null() & pl.col("supplier_gstin").is_not_null(),
-        "supplier_gstin", "supplier_gstin", pl.col("_sup_problem"), "gstin",
-    ))
-    checks.append((
-        pl.col("supplier_gstin").is_null(), "supplier_gstin", "supplier_gstin",
+        pl.col("supplier_gstin").is_null() & ~import_of_goods, "supplier_gstin", "supplier_gstin",
         "supplier GSTIN is blank" + (" and no other row of this party has one" if is_pr else ""),
         "gstin_blank",
-    ))
-    checks.append((
-        pl.col("_rec_problem").is_not_null() & pl.col("recipient_gstin").is_not_null(),
-        "recipient_gstin", "recipient_gstin", pl.col("_rec_problem"), "gstin",
     ))
     checks.append((
         pl.col("doc_no").str.len_chars() > MAX_DOC_NO_LENGTH, "doc_no", "doc_no",
@@ -63,9 +56,7 @@ def validate_documents(docs: pl.DataFrame, raw: RawFrame, today: dt.date | None 
         "CGST and SGST differ", "cgst_sgst",
     ))
     inter_state = state_code_expr(pl.col("supplier_gstin")) != pl.col("place_of_supply")
-    exempt = pl.col("inv_typ").fill_null("").str.to_uppercase().is_in(_ALWAYS_IGST_TYPES) | (
-        pl.col("ims_section").fill_null("").str.starts_with("impg")
-    )
+    exempt = pl.col("inv_typ").fill_null("").str.to_uppercase().is_in(_ALWAYS_IGST_TYPES) | import_of_goods
     checks.append((
         ~exempt & inter_state & ((pl.col("cgst") + pl.col("sgst")) > 0) & (pl.col("igst") == 0),
         "cgst", "cgst", "CGST+SGST charged on an inter-state supply (IGST expected)", "tax_heads",
@@ -76,6 +67,8 @@ def validate_documents(docs: pl.DataFrame, raw: RawFrame, today: dt.date | None 
     ))
 
     issues: list[RowIssue] = []
+    issues += _per_value(df, raw, "supplier_gstin", "_sup_problem")
+    issues += _per_value(df, raw, "recipient_gstin", "_rec_problem")
     for mask, column, value_col, reason, code in checks:
         reason_expr = reason if isinstance(reason, pl.Expr) else pl.lit(reason)
         hits = df.filter(mask.fill_null(False)).select(
@@ -86,3 +79,18 @@ def validate_documents(docs: pl.DataFrame, raw: RawFrame, today: dt.date | None 
             for r, ln, s, v, why in hits.iter_rows()
         ]
     return issues
+
+
+def _per_value(df: pl.DataFrame, raw: RawFrame, column: str, problem_col: str) -> list[RowIssue]:
+    """A faulty GSTIN is reported once, on its first row, with how many other rows carry it."""
+    hits = (
+        df.filter(pl.col(problem_col).is_not_null() & pl.col(column).is_not_null())
+        .group_by(column, maintain_order=True)
+        .agg(pl.col("src_row").first(), pl.col("src_line").first(), pl.col("src_sheet").first(),
+             pl.col(problem_col).first(), pl.len().alias("n"))
+    )
+    return [
+        RowIssue(Severity.WARNING, raw.file, r, raw.label(column), value,
+                 why + (f" (also on {n - 1} other rows)" if n > 1 else ""), s, ln, "gstin")
+        for value, r, ln, s, why, n in hits.iter_rows()
+    ]

@@ -17,6 +17,7 @@ from imsrecon.normalise.amounts import amount_expr, amount_unreadable
 from imsrecon.normalise.dates import date_expr, date_unreadable, financial_year_expr, tax_period_expr
 from imsrecon.normalise.docno import doc_no_norm_expr
 from imsrecon.normalise.gstin import gstin_clean_expr
+from imsrecon.normalise.states import place_of_supply_expr
 from imsrecon.validate import validate_documents
 
 AMOUNT_FIELDS = (*AMOUNT_HEADS, "doc_value", "decl_igst", "decl_cgst", "decl_sgst", "decl_cess")
@@ -150,14 +151,14 @@ def assemble(raw: RawFrame, keep: tuple[str, ...] = ()) -> tuple[pl.DataFrame, l
         period = pl.coalesce(pl.col("rtnprd").cast(pl.String).str.zfill(6), period)
     parsed = parsed.with_columns(
         period.alias("tax_period"),
-        pl.col("place_of_supply").cast(pl.String).str.extract(r"^\s*(\d{1,2})", 1).str.zfill(2).alias("place_of_supply")
+        place_of_supply_expr(pl.col("place_of_supply")).alias("place_of_supply")
         if "place_of_supply" in parsed.columns else pl.lit(None, pl.String).alias("place_of_supply"),
         _bool_expr("reverse_charge", parsed.columns),
         *[pl.col(h).fill_null(0.0) for h in AMOUNT_HEADS if h in parsed.columns],
     )
-    if "doc_value" in parsed.columns:
-        total = pl.sum_horizontal([pl.col(h) for h in AMOUNT_HEADS if h in parsed.columns])
-        parsed = parsed.with_columns(pl.col("doc_value").fill_null(total))
+    total = pl.sum_horizontal([pl.col(h) for h in AMOUNT_HEADS if h in parsed.columns]).round(2)
+    current = pl.col("doc_value") if "doc_value" in parsed.columns else pl.lit(None, pl.Float64)
+    parsed = parsed.with_columns(current.fill_null(total).alias("doc_value"))
 
     good = parsed.filter(~pl.col("_bad"))
     docs = conform(good.select([c for c in good.columns if c in DOCUMENT_SCHEMA]))

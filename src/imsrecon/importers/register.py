@@ -13,8 +13,8 @@ from imsrecon.importers.base import ImportOptions, ImportResult, check_size
 from imsrecon.importers.register_columns import (
     MIN_HEADER_SCORE,
     ColumnMapping,
-    header_score,
     resolve_columns,
+    scorer_for,
 )
 from imsrecon.importers.register_rules import (
     aggregate_lines,
@@ -71,12 +71,13 @@ class RegisterImporter:
 
 def _read_tables(path: Path, kind: SourceKind, mapping: ColumnMapping | None) -> list[Table]:
     forced = mapping.header_row if mapping else None
+    scorer = scorer_for(mapping)
     if kind is SourceKind.PR_CSV:
-        return [read_csv_table(path, header_score, MIN_HEADER_SCORE, forced)]
+        return [read_csv_table(path, scorer, MIN_HEADER_SCORE, forced)]
     tables = [
         t
         for name, rows in iter_excel_sheets(path)
-        if (t := table_from_rows(name, rows, header_score, MIN_HEADER_SCORE, forced)) is not None
+        if (t := table_from_rows(name, rows, scorer, MIN_HEADER_SCORE, forced)) is not None
     ]
     if not tables:
         raise InputFileError(

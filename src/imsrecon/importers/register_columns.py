@@ -198,6 +198,21 @@ def header_score(cells: list[str]) -> float:
 MIN_HEADER_SCORE = 3.0
 
 
+def scorer_for(mapping: ColumnMapping | None):  # noqa: ANN201 - a HeaderScorer
+    """The header scorer; with a mapping file, the headers it names count as known fields."""
+    if mapping is None or not mapping.columns:
+        return header_score
+    named = {fold(h): f for f, headers in mapping.columns.items() for h in headers}
+
+    def score(cells: list[str]) -> float:
+        mapped = {named[fold(c)] for c in cells if c and fold(c) in named}
+        if len(mapped) >= min(len(set(named.values())), MIN_HEADER_SCORE):
+            return float(len(mapped)) + header_score(cells) + 100.0
+        return header_score(cells)
+
+    return score
+
+
 def resolve_columns(headers: list[str], mapping: ColumnMapping | None, file: str) -> dict[str, tuple[str, ...]]:
     """field -> the header(s) that hold it in this file (several headers are summed)."""
     chosen: dict[str, tuple[str, ...]] = {}

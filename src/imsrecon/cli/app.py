@@ -1,0 +1,220 @@
+"""The `imsrecon` command line: parses arguments, calls imsrecon.workflow, renders the answer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from imsrecon import __version__
+from imsrecon.cli import render
+from imsrecon.config import ConfigError, MatchConfig
+from imsrecon.importers.base import ImportOptions
+from imsrecon.issues import InputFileError
+
+app = typer.Typer(
+    name="imsrecon",
+    help="Reconcile the GST portal's Invoice Management System (IMS) with your purchase register.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+DbOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--db",
+        help="Workspace database: a file path, ':memory:' (no workspace file) or an SQLAlchemy URL. "
+        "Default: $IMSRECON_DB, else imsrecon.db in the current folder.",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the answer as JSON on stdout.")]
+GstinOption = Annotated[
+    Optional[str],
+    typer.Option("--gstin", help="Your (the recipient's) GSTIN: fills blank recipient GSTINs and "
+                 "leaves out other recipients' documents.", show_default=False),
+]
+MappingOption = Annotated[
+    Optional[Path],
+    typer.Option("--mapping", help="TOML file naming your register's columns and document types "
+                 "(see docs/mapping.md).", exists=True, dir_okay=False, show_default=False),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"imsrecon {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """imsrecon: import IMS downloads and purchase registers, reconcile them, and report."""
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """File and configuration problems end the command with a clear message and exit code 1."""
+    try:
+        yield
+    except InputFileError as exc:
+        render.fail(f"{exc.file}: {exc.reason}")
+    except ConfigError as exc:
+        render.fail(str(exc))
+
+
+def _open(db: str | None):  # noqa: ANN202 - returns a Workspace
+    from imsrecon.store.workspace import Workspace
+
+    return Workspace.open(db)
+
+
+def _options(gstin: str | None, mapping: Path | None) -> ImportOptions:
+    return ImportOptions(recipient_gstin=gstin.strip().upper() if gstin else None, mapping_file=mapping)
+
+
+@app.command("import")
+def import_cmd(
+    files: Annotated[list[Path], typer.Argument(help="IMS/GSTR-2B downloads or purchase registers.",
+                                                exists=True, dir_okay=False)],
+    side: Annotated[Optional[str], typer.Option(
+        "--side", help="'ims' or 'pr' to say which side the files are; detected from content if left out.",
+        show_default=False)] = None,
+    gstin: GstinOption = None,
+    mapping: MappingOption = None,
+    db: DbOption = None,
+    issues_out: Annotated[Optional[Path], typer.Option(
+        "--issues-out", help="Write every row issue to this .csv, .json or .xlsx file.", show_default=False)] = None,
+    show: Annotated[int, typer.Option("--show", help="How many row issues to print.")] = 20,
+    as_json: JsonOption = False,
+) -> None:
+    """Import files into the workspace: every row becomes a document or an issue naming file, row,
+    column and value. Importing the same file again changes nothing and says so."""
+    from imsrecon.workflow import import_files
+
+    if side not in (None, "ims", "pr"):
+        render.fail("--side must be 'ims' or 'pr'", 2)
+    with _user_errors():
+        ws = _open(db)
+        with render.progress(not as_json) as step:
+            done = import_files(ws, files, side, _options(gstin, mapping), step)
+        issues = [i for fi in done for i in fi.issues]
+        if issues_out:
+            from imsrecon.exporters.tables import write_issues
+
+            write_issues(issues, issues_out)
+    files_summary = [{**fi.summary, "already_imported": fi.already_imported, "import_id": fi.import_id}
+                     for fi in done]
+    if as_json:
+        render.print_json({"files": files_summary, "issues": [i.as_dict() for i in issues[:1000]],
+                           "issues_total": len(issues)})
+        return
+    render.console.print(render.import_table(files_summary))
+    for fi in done:
+        for note in fi.notes:
+            render.console.print(f"[dim]{fi.path.name}: {note}[/]")
+    render.print_issues(issues, show)
+
+
+@app.command()
+def reconcile(
+    ims: Annotated[list[Path], typer.Option("--ims", help="IMS download (portal JSON, offline-tool JSON "
+                                            "or Excel) or GSTR-2B JSON; repeat for several.", exists=True, dir_okay=False)],
+    pr: Annotated[list[Path], typer.Option("--pr", help="Purchase register (.csv, .xlsx, .xls); repeat "
+                                           "for several.", exists=True, dir_okay=False)],
+    out: Annotated[Optional[Path], typer.Option("--out", help="Write the result here: .csv, .json or .xlsx.",
+                                                show_default=False)] = None,
+    gstin: GstinOption = None,
+    mapping: MappingOption = None,
+    config: Annotated[Optional[Path], typer.Option("--config", help="Matching settings (TOML).",
+                                                   exists=True, dir_okay=False, show_default=False)] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Import (files seen before are reused), reconcile IMS with the register, store the run, and
+    write the result."""
+    from imsrecon.workflow import run_reconciliation
+
+    if out is not None and out.suffix.lower() not in (".csv", ".json", ".xlsx"):
+        render.fail("--out must end in .csv, .json or .xlsx", 2)
+    with _user_errors():
+        match_config = MatchConfig.load(config) if config else MatchConfig()
+        ws = _open(db)
+        with render.progress(not as_json) as step:
+            outcome = run_reconciliation(ws, ims, pr, _options(gstin, mapping), match_config, out, step)
+    summary = outcome.summary()
+    if as_json:
+        render.print_json(summary)
+        return
+    render.console.print(render.import_table(summary["files"]))  # type: ignore[arg-type]
+    render.console.print(render.counts_table(summary["counts"], f"Reconciliation run {outcome.run_id}"))  # type: ignore[arg-type]
+    if outcome.reconciliation.reverse_charge.height:
+        render.console.print(f"{outcome.reconciliation.reverse_charge.height} reverse-charge register rows "
+                             "kept out of IMS matching (listed in the Excel report).")
+    errors = sum(int(f.get("errors", 0) or 0) for f in summary["files"])  # type: ignore[union-attr]
+    if errors:
+        render.console.print(f"[red]{errors} row errors[/]: see `imsrecon import FILE --issues-out issues.csv`")
+    if out:
+        render.console.print(f"Result written to {out}")
+
+
+@app.command()
+def report(
+    out: Annotated[Path, typer.Option("--out", help="Write the result here: .csv, .json or .xlsx.")],
+    run: Annotated[Optional[int], typer.Option("--run", help="Run id; the latest run if left out.",
+                                               show_default=False)] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write the stored result of a reconciliation run."""
+    from imsrecon.workflow import write_stored_report
+
+    if out.suffix.lower() not in (".csv", ".json", ".xlsx"):
+        render.fail("--out must end in .csv, .json or .xlsx", 2)
+    with _user_errors():
+        ws = _open(db)
+        summary = write_stored_report(ws, run, out)
+    if summary is None:
+        render.fail("no reconciliation run in this workspace yet: run `imsrecon reconcile` first")
+    if as_json:
+        render.print_json(summary)
+        return
+    render.console.print(render.counts_table(summary["counts"], f"Reconciliation run {summary['run_id']}"))
+    render.console.print(f"Result written to {out}")
+
+
+@app.command()
+def demo(
+    folder: Annotated[Path, typer.Option("--dir", help="Folder for the demo files.")] = Path("imsrecon-demo"),
+    size: Annotated[int, typer.Option("--size", help="Number of IMS documents to generate.", min=1)] = 500,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same data).")] = 7,
+    layout: Annotated[str, typer.Option("--layout", help="Register layout: tally, zoho, busy or plain.")] = "tally",
+    as_json: JsonOption = False,
+) -> None:
+    """Make demo data (an IMS download and a messy purchase register), reconcile it, write the
+    Excel report and print the summary."""
+    from imsrecon.workflow import run_demo
+
+    with _user_errors():
+        with render.progress(not as_json) as step:
+            outcome, paths = run_demo(folder, size, seed, layout, step)
+    summary = outcome.summary()
+    summary["demo_files"] = {k: str(v) for k, v in paths.items()}
+    if as_json:
+        render.print_json(summary)
+        return
+    render.console.print(render.counts_table(summary["counts"], f"Demo reconciliation ({size} IMS documents)"))
+    for name, path in paths.items():
+        render.console.print(f"{name}: {path}")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,83 @@
+"""Rich rendering for the CLI: tables, issue lists and progress. Computes nothing."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from imsrecon.issues import RowIssue, Severity
+from imsrecon.result import STATUS_ORDER
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+STATUS_LABELS = {
+    "exact": "Exact",
+    "probable": "Probable",
+    "mismatch": "Mismatch",
+    "missing_in_pr": "Missing in PR",
+    "missing_in_ims": "Missing in IMS",
+    "duplicate": "Duplicate",
+}
+_SEVERITY_STYLE = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "dim"}
+
+
+@contextmanager
+def progress(enabled: bool) -> Iterator[Any]:
+    """A spinner with the current step and elapsed time, on stderr; a no-op when disabled."""
+    if not enabled:
+        yield lambda _msg: None
+        return
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+        console=err_console, transient=True,
+    ) as bar:
+        task = bar.add_task("starting", total=None)
+        yield lambda msg: bar.update(task, description=msg)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def import_table(files: list[dict[str, Any]]) -> Table:
+    table = Table(title="Imported files")
+    for col in ("file", "kind", "read", "imported", "warnings", "errors", "note"):
+        table.add_column(col, justify="right" if col in ("read", "imported", "warnings", "errors") else "left")
+    for f in files:
+        table.add_row(
+            str(f.get("file") or f.get("file_name")), str(f.get("kind", "")), str(f.get("rows_read", "")),
+            str(f.get("imported", f.get("documents", ""))), str(f.get("warnings", "")),
+            str(f.get("errors", "")), "already imported: nothing new" if f.get("already_imported") else "",
+        )
+    return table
+
+
+def print_issues(issues: list[RowIssue], limit: int) -> None:
+    shown = sorted(issues, key=lambda i: (list(Severity).index(i.severity), i.file, i.sheet or "", i.row or 0))
+    for issue in shown[:limit]:
+        console.print(f"[{_SEVERITY_STYLE[issue.severity]}]{issue}[/]", markup=True, soft_wrap=True)
+    if len(shown) > limit:
+        console.print(f"… and {len(shown) - limit} more (write them all with --issues-out FILE)")
+
+
+def counts_table(counts: dict[str, int], title: str = "Reconciliation") -> Table:
+    table = Table(title=title)
+    table.add_column("category")
+    table.add_column("documents", justify="right")
+    for status in STATUS_ORDER:
+        table.add_row(STATUS_LABELS[status], f"{counts.get(status, 0):,}")
+    table.add_row("[bold]Total[/]", f"[bold]{sum(counts.values()):,}[/]")
+    return table
+
+
+def fail(message: str, code: int = 1) -> None:
+    err_console.print(f"[red]error:[/] {message}", soft_wrap=True)
+    raise SystemExit(code)

@@ -1,0 +1,60 @@
+"""Matching configuration: one dataclass, loadable from TOML, saved with every run."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """A configuration file or value is wrong; the message says which key and why."""
+
+
+@dataclass(frozen=True)
+class MatchConfig:
+    tolerance_rupees: float = 1.0  # per amount head
+    tolerance_percent: float | None = None  # optional: the larger of the two tolerances applies
+    date_window_days: int = 10  # candidates considered for fuzzy pairing
+    similarity_threshold: float = 0.8  # document-number similarity for a probable pair
+    cross_year: bool = True  # allow pairs across financial years (30 March booked on 2 April)
+    cross_period: bool = True  # allow pairs across tax periods
+    pan_pass: bool = True  # second pass at PAN level (same PAN, another GSTIN)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "config") -> MatchConfig:
+        names = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = set(data) - names.keys()
+        if unknown:
+            raise ConfigError(f"{source}: unknown setting(s) {sorted(unknown)}; known: {sorted(names)}")
+        values: dict[str, Any] = {}
+        for key, value in data.items():
+            default = getattr(cls(), key)
+            if isinstance(default, bool) and not isinstance(value, bool):
+                raise ConfigError(f"{source}: {key} must be true or false, not {value!r}")
+            if key.startswith("tolerance") or key == "similarity_threshold":
+                if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
+                    raise ConfigError(f"{source}: {key} must be a number >= 0, not {value!r}")
+            if key == "date_window_days" and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+                raise ConfigError(f"{source}: date_window_days must be a whole number >= 0, not {value!r}")
+            if key == "similarity_threshold" and value > 1:
+                raise ConfigError(f"{source}: similarity_threshold must lie between 0 and 1")
+            values[key] = float(value) if isinstance(value, int) and isinstance(default, float) else value
+        return cls(**values)
+
+    @classmethod
+    def load(cls, path: Path) -> MatchConfig:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path.name}: cannot read: {exc}") from None
+        return cls.from_dict(data.get("match", data), path.name)
+
+    def tolerance_for(self, amount: float) -> float:
+        pct = abs(amount) * self.tolerance_percent / 100 if self.tolerance_percent else 0.0
+        return max(self.tolerance_rupees, pct)

@@ -1,0 +1,71 @@
+"""The pure core's entry point: two document sets in, the result contract out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from imsrecon.config import MatchConfig
+from imsrecon.match.exact import exact_pairs
+from imsrecon.match.pairs import build_result
+from imsrecon.recommend import recommend
+from imsrecon.result import summary_counts
+
+
+@dataclass
+class Reconciliation:
+    result: pl.DataFrame
+    reverse_charge: pl.DataFrame  # register rows under reverse charge: kept out of IMS matching
+    config: MatchConfig
+    ims_count: int
+    pr_count: int
+    recipients: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "ims_documents": self.ims_count,
+            "pr_documents": self.pr_count,
+            "reverse_charge_rows": self.reverse_charge.height,
+            "recipient_gstins": self.recipients,
+            "counts": summary_counts(self.result),
+        }
+
+
+def _fill_recipient(docs: pl.DataFrame, recipient: str | None) -> pl.DataFrame:
+    if recipient is None:
+        return docs
+    return docs.with_columns(pl.col("recipient_gstin").fill_null(recipient))
+
+
+def reconcile(
+    ims: pl.DataFrame,
+    pr: pl.DataFrame,
+    config: MatchConfig | None = None,
+    recipient_gstin: str | None = None,
+) -> Reconciliation:
+    """Pair IMS (or GSTR-2B) documents with register rows and recommend an action for each.
+
+    A blank recipient GSTIN on either side is taken as ``recipient_gstin`` or, failing that, as
+    the other side's only recipient GSTIN. With ``recipient_gstin`` given, documents of other
+    recipients are left out.
+    """
+    config = config or MatchConfig()
+    ims = _fill_recipient(ims, recipient_gstin)
+    pr = _fill_recipient(pr, recipient_gstin)
+    if recipient_gstin is None:
+        ims_r = ims["recipient_gstin"].drop_nulls().unique()
+        pr_r = pr["recipient_gstin"].drop_nulls().unique()
+        if ims_r.len() == 1:
+            pr = _fill_recipient(pr, ims_r[0])
+        if pr_r.len() == 1:
+            ims = _fill_recipient(ims, pr_r[0])
+    else:
+        ims = ims.filter(pl.col("recipient_gstin") == recipient_gstin)
+        pr = pr.filter(pl.col("recipient_gstin") == recipient_gstin)
+    rcm = pl.col("reverse_charge").fill_null(False)
+    reverse_charge, pr = pr.filter(rcm), pr.filter(~rcm)
+    pairs = exact_pairs(ims, pr, config)
+    result = recommend(build_result(ims, pr, pairs))
+    recipients = sorted(set(ims["recipient_gstin"].drop_nulls()) | set(pr["recipient_gstin"].drop_nulls()))
+    return Reconciliation(result, reverse_charge, config, ims.height, pr.height, recipients)

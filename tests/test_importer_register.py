@@ -1,0 +1,214 @@
+"""Purchase-register importer: golden files per layout, and the exact message for each bad input."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+from golden import assert_golden
+from polars.testing import assert_frame_equal
+
+from imsrecon.importers.base import ImportOptions
+from imsrecon.importers.register import RegisterImporter
+from imsrecon.importers.register_columns import ColumnMapping, resolve_columns
+from imsrecon.issues import InputFileError, Severity
+
+DATA = Path(__file__).parent / "data" / "registers"
+COLUMNS = [
+    "src_sheet", "src_row", "src_line", "supplier_gstin", "supplier_name", "doc_class", "doc_no",
+    "doc_no_norm", "doc_date", "fy", "tax_period", "place_of_supply", "taxable_value", "igst", "cgst",
+    "sgst", "cess", "doc_value", "reverse_charge", "voucher_no", "voucher_date", "voucher_type", "flags",
+]  # fmt: skip
+
+
+def read(name: str, **kw) -> object:
+    return RegisterImporter().read(DATA / name, ImportOptions(**kw))
+
+
+def snapshot(result) -> dict:
+    return {
+        "summary": result.summary(),
+        "documents": result.documents.select(COLUMNS),
+        "issues": [str(i) for i in result.issues],
+    }
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["tally_title_rows.csv", "tally_title_rows.xlsx", "tally_title_rows.xls", "zoho_bills.csv",
+     "busy_ledger_columns.csv", "gstr2_rate_lines.csv"],
+)
+def test_register_golden(name):
+    assert_golden(f"register_{name.replace('.', '_')}", snapshot(read(name)))
+
+
+def test_custom_headers_need_and_use_a_mapping_file():
+    with pytest.raises(InputFileError, match="no header row found in the first 60 rows"):
+        read("custom_headers.csv")
+    result = read("custom_headers.csv", mapping_file=DATA / "custom_headers.toml")
+    assert_golden("register_custom_headers_mapped", snapshot(result))
+    assert result.documents["doc_class"].to_list() == ["invoice", "credit_note"]
+
+
+def test_xlsx_and_xls_read_the_same_as_each_other(tmp_path):
+    # Rebuild the workbooks from their script so the committed fixtures cannot drift.
+    import sys
+
+    sys.path.insert(0, str(DATA))
+    import make_workbooks
+
+    rebuilt = make_workbooks.build_xlsx(tmp_path / "tally_title_rows.xlsx")
+    make_workbooks.build_xls(tmp_path / "tally_title_rows.xls")
+    fresh = RegisterImporter().read(rebuilt, ImportOptions()).documents
+    committed = read("tally_title_rows.xlsx").documents
+    assert_frame_equal(fresh.drop("src_file"), committed.drop("src_file"))
+    xls = RegisterImporter().read(tmp_path / "tally_title_rows.xls", ImportOptions()).documents
+    assert_frame_equal(xls.drop("src_file", "source_kind"), committed.drop("src_file", "source_kind"))
+
+
+def test_every_row_is_a_document_an_error_or_a_skipped_total():
+    for name in ("tally_title_rows.csv", "tally_title_rows.xlsx", "zoho_bills.csv", "busy_ledger_columns.csv"):
+        r = read(name)
+        rejected = {(i.sheet, i.row) for i in r.issues if i.severity is Severity.ERROR}
+        skipped = {(i.sheet, i.row) for i in r.issues if i.code == "total_row"}
+        assert r.rows_read == r.documents.height + len(rejected) + len(skipped), name
+
+
+def test_lakh_grouping_negative_credit_note_and_blank_date_fallback():
+    docs = read("tally_title_rows.csv").documents
+    first = docs.row(0, named=True)
+    assert first["taxable_value"] == 100000.0 and first["doc_value"] == 118000.0
+    cn = docs.filter(pl.col("doc_no") == "CN-9").row(0, named=True)
+    assert (cn["doc_class"], cn["taxable_value"], cn["igst"], cn["doc_value"]) == ("credit_note", 500.0, 90.0, 590.0)
+    assert "negative_amounts" in cn["flags"]
+    filled = docs.filter(pl.col("doc_no") == "INV/002").row(0, named=True)
+    assert str(filled["doc_date"]) == "2025-04-03" and "doc_date_from_voucher" in filled["flags"]
+    assert filled["supplier_gstin"] == "27AAPFU0939F1ZV" and "supplier_gstin_from_party" in filled["flags"]
+
+
+@pytest.mark.parametrize(
+    ("cells", "expected"),
+    [
+        # (header row -> field: header) for the common layouts
+        (["GSTIN/UIN of Supplier", "Invoice Number", "Integrated Tax Paid"],
+         {"supplier_gstin": ("GSTIN/UIN of Supplier",), "doc_no": ("Invoice Number",), "igst": ("Integrated Tax Paid",)}),
+        (["Party GSTIN", "Bill No", "Bill Date", "Voucher Type", "State/UT Tax Amount", "Cess Amount"],
+         {"supplier_gstin": ("Party GSTIN",), "doc_no": ("Bill No",), "doc_date": ("Bill Date",),
+          "voucher_type": ("Voucher Type",), "sgst": ("State/UT Tax Amount",), "cess": ("Cess Amount",)}),
+        (["Supplier GSTIN", "Supplier Invoice No.", "Voucher No.", "IGST", "Date"],
+         {"supplier_gstin": ("Supplier GSTIN",), "doc_no": ("Supplier Invoice No.",), "voucher_no": ("Voucher No.",),
+          "igst": ("IGST",), "voucher_date": ("Date",)}),
+        (["Invoice No", "Input CGST @9%", "Input CGST @6%", "CGST 2.5%", "Input SGST 9%"],
+         {"doc_no": ("Invoice No",), "cgst": ("Input CGST @9%", "Input CGST @6%", "CGST 2.5%"), "sgst": ("Input SGST 9%",)}),
+        (["supplier invoice no", "INVOICE DATE", "gstin"],
+         {"doc_no": ("supplier invoice no",), "doc_date": ("INVOICE DATE",), "supplier_gstin": ("gstin",)}),
+    ],
+)
+def test_alias_table(cells, expected):
+    assert resolve_columns(cells, None, "x.csv") == expected
+
+
+def test_mapping_file_errors(tmp_path):
+    bad = tmp_path / "m.toml"
+    bad.write_text('[columns]\ninvoice = "Bill"\n')
+    with pytest.raises(InputFileError, match="\\[columns\\] 'invoice' is not a field"):
+        ColumnMapping.load(bad)
+    bad.write_text('[document_types]\n"Journal" = "receipt"\n')
+    with pytest.raises(InputFileError, match="use invoice, credit_note or debit_note"):
+        ColumnMapping.load(bad)
+    bad.write_text("[columns\n")
+    with pytest.raises(InputFileError, match="cannot read the mapping file"):
+        ColumnMapping.load(bad)
+    bad.write_text('[columns]\ndoc_no = "No Such Column"\n[options]\nheader_row = 1\n')
+    with pytest.raises(InputFileError, match="column 'No Such Column' for doc_no is not in the header row"):
+        read("custom_headers.csv", mapping_file=bad)
+
+
+def test_forced_header_row(tmp_path):
+    mapping = tmp_path / "m.toml"
+    mapping.write_text('[options]\nheader_row = 5\n')
+    docs = read("tally_title_rows.csv", mapping_file=mapping).documents
+    assert docs.height == 4 and docs["src_line"].to_list() == [6, 7, 8, 11]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "file is empty"),
+        (b"Name,Amount,Remarks\nfoo,12,bar\n", "no header row found in the first 60 rows"),
+        (b"just one line of text", "no header row found in the first 60 rows"),
+    ],
+)
+def test_unreadable_csv_files(tmp_path, content, message):
+    path = tmp_path / "register.csv"
+    path.write_bytes(content)
+    with pytest.raises(InputFileError) as exc:
+        RegisterImporter().read(path, ImportOptions())
+    assert exc.value.file == "register.csv" and message in exc.value.reason
+
+
+def test_corrupt_xlsx_names_the_file(tmp_path):
+    path = tmp_path / "books.xlsx"
+    path.write_bytes(b"PK\x03\x04 this is not really a workbook")
+    with pytest.raises(InputFileError) as exc:
+        RegisterImporter().read(path, ImportOptions())
+    assert exc.value.file == "books.xlsx" and "cannot read as a spreadsheet" in exc.value.reason
+
+
+def test_size_limit(tmp_path):
+    path = tmp_path / "big.csv"
+    shutil.copy(DATA / "zoho_bills.csv", path)
+    with pytest.raises(InputFileError, match="the limit is 100 bytes"):
+        RegisterImporter().read(path, ImportOptions(max_file_bytes=100))
+
+
+def test_windows_1252_csv_is_read(tmp_path):
+    text = (DATA / "zoho_bills.csv").read_text().replace("Delta Supplies", "Déltà Supplies")
+    path = tmp_path / "cp1252.csv"
+    path.write_bytes(text.encode("cp1252"))
+    docs = RegisterImporter().read(path, ImportOptions()).documents
+    assert docs["supplier_name"][0] == "Déltà Supplies"
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "value", "reason"),
+    [
+        ("01-04-2025,A1,27AAPFU0939F1ZV,1000,90,90,1180", None, None, None),
+        ("31-04-2025,A1,27AAPFU0939F1ZV,1000,90,90,1180", "Invoice Date", "31-04-2025", "not a date (use DD-MM-YYYY, DD-Mon-YYYY or YYYY-MM-DD)"),
+        ("01-04-2025,A1,27AAPFU0939F1ZV,1O00,90,90,1180", "Taxable Value", "1O00", "not a number"),
+        ("01-04-2025,,27AAPFU0939F1ZV,1000,90,90,1180", "Invoice Number", "", "document number is blank"),
+        (",A1,27AAPFU0939F1ZV,1000,90,90,1180", "Invoice Date", "", "document date is blank"),
+        ("01-04-2025,A1,27AAPFU0939F1ZV,1000,nine,90,1180", "CGST", "nine", "not a number"),
+    ],
+)
+def test_exact_row_errors(tmp_path, row, column, value, reason):
+    path = tmp_path / "books.csv"
+    path.write_text("Invoice Date,Invoice Number,Supplier GSTIN,Taxable Value,CGST,SGST,Invoice Value\n" + row + "\n")
+    result = RegisterImporter().read(path, ImportOptions())
+    errors = result.errors
+    if reason is None:
+        assert errors == [] and result.documents.height == 1
+        return
+    assert len(errors) == 1 and result.documents.height == 0
+    e = errors[0]
+    assert (e.file, e.row, e.line, e.column, e.reason) == ("books.csv", 1, 2, column, reason)
+    assert (e.value or "") == value
+
+
+@pytest.mark.parametrize(
+    ("gstin", "warning"),
+    [
+        ("27AAPFU0939F1ZA", "GSTIN check character should be V"),
+        ("27AAPFU0939F1Z", "GSTIN must have 15 characters, not 14"),
+        ("", "supplier GSTIN is blank and no other row of this party has one"),
+    ],
+)
+def test_gstin_warnings_never_reject(tmp_path, gstin, warning):
+    path = tmp_path / "books.csv"
+    path.write_text("Supplier Name,Invoice Date,Invoice Number,Supplier GSTIN,Taxable Value,CGST,SGST\n"
+                    f"X,01-04-2025,A1,{gstin},1000,90,90\n")
+    result = RegisterImporter().read(path, ImportOptions())
+    assert result.documents.height == 1
+    assert [i.reason for i in result.warnings if i.column == "Supplier GSTIN"] == [warning]
