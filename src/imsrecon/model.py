@@ -121,6 +121,8 @@ def conform(df: pl.DataFrame) -> pl.DataFrame:
     unknown = set(df.columns) - DOCUMENT_SCHEMA.keys()
     if unknown:
         raise ValueError(f"columns not in the document schema: {sorted(unknown)}")
+    if df.width == 0:  # a literal on a frame without columns would make one row
+        return empty_documents()
     return df.select(
         [
             (pl.col(c) if c in df.columns else pl.lit(None)).cast(t).alias(c)

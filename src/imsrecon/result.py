@@ -94,6 +94,8 @@ def conform_result(df: pl.DataFrame) -> pl.DataFrame:
     unknown = set(df.columns) - RESULT_SCHEMA.keys()
     if unknown:
         raise ValueError(f"columns not in the result schema: {sorted(unknown)}")
+    if df.width == 0:  # a literal on a frame without columns would make one row
+        return empty_result()
     return df.select(
         [
             (pl.col(c) if c in df.columns else pl.lit(None)).cast(t).alias(c)

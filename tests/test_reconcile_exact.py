@@ -1,0 +1,161 @@
+"""The exact pass and the result contract: categories, differences, duplicates, keys, actions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from imsrecon.config import MatchConfig
+from imsrecon.model import conform
+from imsrecon.normalise.dates import financial_year
+from imsrecon.normalise.docno import normalise_doc_no
+from imsrecon.reconcile import reconcile
+from imsrecon.result import CONTRACT_COLUMNS, RESULT_SCHEMA
+
+R = "27AAPFU0939F1ZV"
+S1 = "27AAPFU0939F1ZV"
+S2 = "29AAGCB1286Q1Z0"
+
+
+def doc(side: str, no: str, date: str = "2025-04-01", supplier: str = S1, cls: str = "invoice",
+        tv: float = 1000.0, igst: float = 0.0, cgst: float = 90.0, sgst: float = 90.0, row: int = 1,
+        **extra) -> dict:
+    d = dt.date.fromisoformat(date)
+    norm = normalise_doc_no(no)
+    base = {
+        "side": side, "source_kind": "test", "src_file": f"{side}.file", "src_row": row,
+        "recipient_gstin": R, "supplier_gstin": supplier, "doc_class": cls, "doc_no": no,
+        "doc_no_norm": norm, "doc_date": d, "fy": financial_year(d), "taxable_value": tv, "igst": igst,
+        "cgst": cgst, "sgst": sgst, "cess": 0.0, "doc_value": tv + igst + cgst + sgst,
+        "reverse_charge": False,
+    }
+    if side == "ims":
+        base |= {"ims_section": {"invoice": "b2b", "credit_note": "b2bcn", "debit_note": "b2bdn"}[cls],
+                 "action": "N", "ispendactblocked": "N"}
+    return base | extra
+
+
+def frame(rows: list[dict]) -> pl.DataFrame:
+    return conform(pl.DataFrame(rows, infer_schema_length=None)) if rows else conform(pl.DataFrame())
+
+
+def run(ims_rows, pr_rows, **cfg):
+    return reconcile(frame(ims_rows), frame(pr_rows), MatchConfig(**cfg)).result
+
+
+def by_status(result: pl.DataFrame) -> dict[str, list]:
+    return {s: result.filter(pl.col("match_status") == s)["matching_key"].to_list()
+            for s in result["match_status"].unique().sort()}
+
+
+def test_result_has_the_contract_columns_in_order():
+    result = run([doc("ims", "A1")], [doc("pr", "A1")])
+    assert result.columns[: len(RESULT_SCHEMA)] == list(RESULT_SCHEMA)
+    assert set(CONTRACT_COLUMNS) <= set(result.columns)
+
+
+@pytest.mark.parametrize(
+    ("pr_changes", "status", "differences", "action"),
+    [
+        ({}, "exact", "", "Accept"),
+        ({"cgst": 90.9, "sgst": 89.2}, "exact", "", "Accept"),  # within ₹1 per head
+        ({"cgst": 91.5}, "mismatch", "cgst", "Pending"),
+        ({"tv": 1100.0}, "mismatch", "taxable_value", "Pending"),
+        ({"date": "2025-04-03"}, "mismatch", "doc_date", "Pending"),  # any date difference counts
+        ({"igst": 180.0, "cgst": 0.0, "sgst": 0.0}, "mismatch", "igst;cgst;sgst", "Pending"),
+    ],
+)
+def test_pair_categories(pr_changes, status, differences, action):
+    result = run([doc("ims", "INV/0012")], [doc("pr", "inv-12", **pr_changes)])
+    row = result.row(0, named=True)
+    assert result.height == 1
+    assert (row["match_status"], row["differences"], row["recommended_action"]) == (status, differences, action)
+    assert row["ims_doc_no"] == "INV/0012" and row["pr_doc_no"] == "inv-12" and row["pr_row"] == 1
+
+
+def test_percentage_tolerance():
+    ims = [doc("ims", "A1", tv=100000.0)]
+    pr = [doc("pr", "A1", tv=100400.0)]
+    assert run(ims, pr)["match_status"][0] == "mismatch"
+    assert run(ims, pr, tolerance_percent=0.5)["match_status"][0] == "exact"
+
+
+def test_missing_both_ways_and_duplicates():
+    ims = [doc("ims", "A1", row=1), doc("ims", "A2", row=2)]
+    pr = [doc("pr", "A1", row=1), doc("pr", "A3", row=2), doc("pr", "A1", row=3), doc("pr", "A3", row=4)]
+    result = run(ims, pr)
+    assert by_status(result) == {
+        "duplicate": ["PR/INV/27AAPFU0939F1ZV/A1/2025-26", "PR/INV/27AAPFU0939F1ZV/A3/2025-26#2"],
+        "exact": ["IMS/B2B/27AAPFU0939F1ZV/A1/2025-26"],
+        "missing_in_ims": ["PR/INV/27AAPFU0939F1ZV/A3/2025-26"],
+        "missing_in_pr": ["IMS/B2B/27AAPFU0939F1ZV/A2/2025-26"],
+    }
+    dup = result.filter(pl.col("pr_row") == 3).row(0, named=True)
+    assert dup["reason"] == "booked twice in your books: the same document as register row 1"
+    assert dup["recommended_action"] == ""
+
+
+def test_class_and_supplier_and_fy_are_part_of_identity():
+    ims = [doc("ims", "A1"), doc("ims", "A1", cls="credit_note"), doc("ims", "A1", supplier=S2)]
+    pr = [doc("pr", "A1", cls="credit_note"), doc("pr", "A1", date="2026-04-01")]
+    result = run(ims, pr)
+    assert sorted(result["match_status"].to_list()) == ["exact", "missing_in_ims", "missing_in_pr", "missing_in_pr"]
+
+
+def test_blocked_pending_and_import_of_goods_rules():
+    ims = [
+        doc("ims", "B1", ispendactblocked="Y"),
+        doc("ims", "B2", ispendactblocked="Y", ims_section="impg"),
+        doc("ims", "B3"),
+    ]
+    result = run(ims, [])
+    actions = dict(zip(result["ims_doc_no"], result["recommended_action"], strict=True))
+    assert actions == {"B1": "Reject", "B2": "Accept", "B3": "Pending"}
+    rules = dict(zip(result["ims_doc_no"], result["recommendation_rule"], strict=True))
+    assert rules == {"B1": "not_booked_reject", "B2": "not_booked_import_accept", "B3": "not_booked_pending"}
+
+
+def test_reverse_charge_rows_are_kept_out_and_listed():
+    pr = [doc("pr", "A1"), doc("pr", "RC1", reverse_charge=True)]
+    rec = reconcile(frame([doc("ims", "A1")]), frame(pr))
+    assert rec.result["match_status"].to_list() == ["exact"]
+    assert rec.reverse_charge["doc_no"].to_list() == ["RC1"]
+
+
+def test_recipient_filter_and_fill():
+    ims = [doc("ims", "A1"), doc("ims", "A2", recipient_gstin="29AAGCB1286Q1Z0")]
+    pr = [doc("pr", "A1", recipient_gstin=None)]
+    rec = reconcile(frame(ims), frame(pr), recipient_gstin=R)
+    assert rec.result["ims_doc_no"].to_list() == ["A1"] and rec.result["match_status"][0] == "exact"
+
+
+def test_matching_keys_are_stable_and_unique():
+    ims = [doc("ims", f"N{i}", row=i) for i in range(20)]
+    pr = [doc("pr", f"N{i}", row=i) for i in range(0, 30, 2)] + [doc("pr", "N2", row=99)]
+    first = run(ims, pr)
+    second = run(list(reversed(ims)), pr)
+    assert first["matching_key"].n_unique() == first.height
+    assert sorted(first["matching_key"]) == sorted(second["matching_key"])
+    key_status = dict(zip(first["matching_key"], first["match_status"], strict=True))
+    assert key_status == dict(zip(second["matching_key"], second["match_status"], strict=True))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    ims_nos=st.lists(st.integers(1, 15), max_size=12, unique=True),
+    pr_nos=st.lists(st.integers(1, 15), max_size=16),
+)
+def test_every_document_appears_exactly_once(ims_nos, pr_nos):
+    ims = [doc("ims", f"X{n}", row=i + 1) for i, n in enumerate(ims_nos)]
+    pr = [doc("pr", f"X{n}", row=i + 1) for i, n in enumerate(pr_nos)]
+    result = run(ims, pr)
+    assert sorted(result["ims_row"].drop_nulls().to_list()) == list(range(1, len(ims) + 1))
+    assert sorted(result["pr_row"].drop_nulls().to_list()) == list(range(1, len(pr) + 1))
+    paired = result.filter(pl.col("ims_row").is_not_null() & pl.col("pr_row").is_not_null())
+    assert paired.height == len(set(ims_nos) & set(pr_nos))
+    assert result.filter(pl.col("match_status") == "duplicate").height == len(pr_nos) - len(set(pr_nos))
+    assert result["matching_key"].n_unique() == result.height
