@@ -14,6 +14,7 @@ from imsrecon.cli import render
 from imsrecon.config import ConfigError, MatchConfig
 from imsrecon.importers.base import ImportOptions
 from imsrecon.issues import InputFileError
+from imsrecon.store.dialect import WorkspaceError
 
 app = typer.Typer(
     name="imsrecon",
@@ -69,6 +70,8 @@ def _user_errors() -> Iterator[None]:
         render.fail(f"{exc.file}: {exc.reason}")
     except ConfigError as exc:
         render.fail(str(exc))
+    except WorkspaceError as exc:
+        render.fail(f"workspace: {exc}")
 
 
 def _open(db: str | None):  # noqa: ANN202 - returns a Workspace

@@ -1,0 +1,398 @@
+"""The workspace: imports, documents, runs, results, decisions and the audit log in one database.
+
+SQLite by default (a file, or ``":memory:"``); any SQLAlchemy URL otherwise. Only Core
+constructs here; engine specifics live in :mod:`.dialect`. Every write is one transaction: it
+happens completely or not at all. Timestamps are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, Engine, Table, func, insert, select
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import IntegrityError
+
+from imsrecon import __version__
+from imsrecon.importers.base import ImportResult
+from imsrecon.issues import ISSUE_SCHEMA, RowIssue, Severity, issues_frame
+from imsrecon.model import DOCUMENT_SCHEMA, conform, empty_documents
+from imsrecon.result import RESULT_SCHEMA, conform_result, summary_counts
+from imsrecon.store import dialect, migrations
+from imsrecon.store.dialect import TargetError, WorkspaceError
+from imsrecon.store.migrations import NotAWorkspaceError, WorkspaceVersionError
+from imsrecon.store.schema import (
+    audit_log,
+    decisions,
+    documents,
+    frame_schema,
+    import_issues,
+    read_frame,
+    read_table,
+    imports,
+    results,
+    runs,
+    utcnow,
+)
+
+__all__ = [
+    "ImportOutcome",
+    "NoRunError",
+    "NotAWorkspaceError",
+    "TargetError",
+    "UnknownImportError",
+    "Workspace",
+    "WorkspaceError",
+    "WorkspaceVersionError",
+]
+
+log = logging.getLogger(__name__)
+
+CHUNK_ROWS = 20_000  # rows per executemany in a bulk insert
+DOC_ID_COLUMNS = ("ims_document_id", "pr_document_id")
+
+
+class UnknownImportError(WorkspaceError, LookupError):
+    """An import id that the workspace does not hold."""
+
+
+class NoRunError(WorkspaceError, LookupError):
+    """No such run (or no run at all yet)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportOutcome:
+    import_id: int
+    already_imported: bool
+    imported_at: dt.datetime  # UTC
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def _text(value: Any) -> str | None:
+    return value if value is None or isinstance(value, str) else _json(value)
+
+
+def _reason(exc: BaseException) -> str:
+    return str(getattr(exc, "orig", None) or exc) or type(exc).__name__
+
+
+def _insert_chunk(conn: Connection, table: Table, frame: pl.DataFrame) -> None:
+    dialect.bulk_insert(conn, table, frame)
+
+
+def _insert_frame(conn: Connection, table: Table, frame: pl.DataFrame) -> None:
+    for start in range(0, frame.height, CHUNK_ROWS):
+        _insert_chunk(conn, table, frame.slice(start, CHUNK_ROWS))
+
+
+class Workspace:
+    """A workspace database. Open with :meth:`open`; close with :meth:`close` (or ``with``)."""
+
+    def __init__(self, engine: Engine, url: URL) -> None:
+        self._engine = engine
+        self._url = url
+        self._closed = False
+
+    # ---------------------------------------------------------------------------- lifecycle
+
+    @classmethod
+    def open(cls, target: str | os.PathLike[str] | URL | None = None) -> Workspace:
+        """Open (creating or upgrading as needed) the workspace at ``target``.
+
+        ``None`` → ``$IMSRECON_DB``, else ``imsrecon.db`` in the current folder; a path;
+        ``":memory:"``; or an SQLAlchemy URL (``sqlite:///x.db``, ``postgresql+psycopg://…``).
+        """
+        url = dialect.resolve_url(target)
+        where = dialect.mask_url(url)
+        engine: Engine | None = None
+        failure: BaseException | None = None
+        try:
+            engine = dialect.make_engine(url)
+            version = migrations.migrate(engine, where=where)
+        except WorkspaceError:
+            if engine is not None:
+                engine.dispose()
+            raise
+        except Exception as exc:  # driver missing, server unreachable, not a database file …
+            if engine is not None:
+                engine.dispose()
+            if not url.password:
+                raise WorkspaceError(f"cannot open workspace {where}: {_reason(exc)}") from exc
+            failure = exc
+        if failure is not None:
+            # raised outside the handler: nothing chained that might spell out the password
+            raise WorkspaceError(
+                f"cannot open workspace {where}: {dialect.scrub(_reason(failure), url)}"
+            )
+        assert engine is not None
+        log.debug("opened workspace %s at schema version %d", where, version)
+        return cls(engine, url)
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._engine.dispose()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Workspace({self.url!r}{', closed' if self._closed else ''})"
+
+    @property
+    def url(self) -> str:
+        return dialect.mask_url(self._url)
+
+    @property
+    def is_memory(self) -> bool:
+        return dialect.is_memory(self._url)
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        if self._closed:
+            raise WorkspaceError(f"workspace {self.url} is closed")
+        with self._engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """One transaction: committed at the end of the block, rolled back on any exception."""
+        if self._closed:
+            raise WorkspaceError(f"workspace {self.url} is closed")
+        with self._engine.connect() as conn:
+            conn.execution_options(**dialect.WRITE)
+            with conn.begin():
+                yield conn
+
+    # ---------------------------------------------------------------------------- imports
+
+    def find_import(self, sha256: str, side: str) -> dict[str, Any] | None:
+        """The ``imports`` row (as a dict) of this file for this side, if imported before."""
+        with self._read() as conn:
+            return self._find_import(conn, sha256, side)
+
+    @staticmethod
+    def _find_import(conn: Connection, sha256: str, side: str) -> dict[str, Any] | None:
+        row = conn.execute(
+            select(imports).where(imports.c.sha256 == sha256, imports.c.side == str(side))
+        ).first()
+        return None if row is None else dict(row._mapping)
+
+    def record_import(
+        self, result: ImportResult, sha256: str, file_path: str, actor: str = "cli"
+    ) -> ImportOutcome:
+        """Store an import in one transaction; the same file (sha256) for the same side is a
+        no-op that returns ``already_imported=True``."""
+        side = str(result.side)
+        found = self.find_import(sha256, side)
+        if found is not None:
+            return ImportOutcome(found["id"], True, found["imported_at"])
+        # (conform() of a frame with no columns at all would broadcast to one null row)
+        docs = conform(result.documents) if result.documents.width else empty_documents()
+        issues = issues_frame(result.issues)
+        try:
+            with self._write() as conn:
+                found = self._find_import(conn, sha256, side)
+                if found is not None:
+                    return ImportOutcome(found["id"], True, found["imported_at"])
+                now = utcnow()
+                row = dict(
+                    file_name=result.file, file_path=str(file_path), sha256=sha256,
+                    kind=str(result.kind), side=side, imported_at=now, rows_read=result.rows_read,
+                    documents=docs.height, warnings=len(result.warnings),
+                    errors=len(result.errors), recipient_gstin=result.recipient_gstin,
+                    notes=_json(list(result.notes)),
+                )  # fmt: skip
+                import_id = int(conn.execute(insert(imports).values(**row)).inserted_primary_key[0])
+                key = pl.lit(import_id, dtype=pl.Int64).alias("import_id")
+                _insert_frame(conn, documents, docs.with_columns(key))
+                _insert_frame(conn, import_issues, issues.with_columns(key))
+                summary = {k: v for k, v in row.items() if k not in ("imported_at", "notes")}
+                self._audit(conn, actor, "import", "import", str(import_id), None, summary, None)
+        except IntegrityError:
+            # a concurrent writer recorded the same file first (unique sha256 + side)
+            found = self.find_import(sha256, side)
+            if found is None:
+                raise
+            return ImportOutcome(found["id"], True, found["imported_at"])
+        log.info("recorded import %d: %s (%d documents)", import_id, result.file, docs.height)
+        return ImportOutcome(import_id, False, now)
+
+    def imports(self) -> pl.DataFrame:
+        with self._read() as conn:
+            return read_table(conn, imports)
+
+    def _check_imports(self, conn: Connection, import_ids: Iterable[int]) -> list[int]:
+        ids = list(dict.fromkeys(int(i) for i in import_ids))
+        known = set(conn.execute(select(imports.c.id).where(imports.c.id.in_(ids))).scalars())
+        missing = [i for i in ids if i not in known]
+        if missing:
+            raise UnknownImportError(f"no import with id {', '.join(map(str, missing))}")
+        return ids
+
+    def load_documents(self, import_ids: Sequence[int] | int) -> pl.DataFrame:
+        """The documents of the given imports: ``document_id`` then :data:`DOCUMENT_SCHEMA`,
+        in the order of ``import_ids``, then in insertion order."""
+        if isinstance(import_ids, int):
+            import_ids = [import_ids]
+        schema = {"document_id": pl.Int64(), **DOCUMENT_SCHEMA}
+        cols = [documents.c.id.label("document_id"), *(documents.c[c] for c in DOCUMENT_SCHEMA)]
+        with self._read() as conn:
+            ids = self._check_imports(conn, import_ids)
+            by_import = select(*cols).order_by(documents.c.id)
+            frames = [
+                read_frame(conn, by_import.where(documents.c.import_id == i), schema) for i in ids
+            ]
+        return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
+
+    def load_issues(self, import_id: int) -> list[RowIssue]:
+        with self._read() as conn:
+            self._check_imports(conn, [import_id])
+            rows = conn.execute(
+                select(*(import_issues.c[c] for c in ISSUE_SCHEMA))
+                .where(import_issues.c.import_id == import_id)
+                .order_by(import_issues.c.id)
+            ).all()
+        return [RowIssue(**{**r._mapping, "severity": Severity(r.severity)}) for r in rows]
+
+    # ---------------------------------------------------------------------------- runs
+
+    def record_run(
+        self,
+        config: dict[str, Any],
+        ims_import_ids: Iterable[int],
+        pr_import_ids: Iterable[int],
+        result: pl.DataFrame,
+        actor: str = "cli",
+        *,
+        started_at: dt.datetime | None = None,
+    ) -> int:
+        """Store a reconciliation run and its result rows in one transaction; the run id."""
+        unknown = set(result.columns) - RESULT_SCHEMA.keys() - set(DOC_ID_COLUMNS)
+        if unknown:
+            raise ValueError(f"columns not in the result schema: {sorted(unknown)}")
+        frame = conform_result(result.select([c for c in result.columns if c in RESULT_SCHEMA]))
+        frame = frame.with_columns(
+            (result[c] if c in result.columns else pl.lit(None)).cast(pl.Int64).alias(c)
+            for c in DOC_ID_COLUMNS
+        )
+        counts = summary_counts(frame)
+        with self._write() as conn:
+            ims_ids = self._check_imports(conn, ims_import_ids)
+            pr_ids = self._check_imports(conn, pr_import_ids)
+            finished = utcnow()
+            run = dict(
+                started_at=started_at or finished, finished_at=finished, config_json=_json(config),
+                ims_import_ids=_json(ims_ids), pr_import_ids=_json(pr_ids),
+                counts_json=_json(counts), tool_version=__version__,
+            )  # fmt: skip
+            run_id = int(conn.execute(insert(runs).values(**run)).inserted_primary_key[0])
+            _insert_frame(
+                conn, results, frame.with_columns(pl.lit(run_id, dtype=pl.Int64).alias("run_id"))
+            )
+            new = {"ims_import_ids": ims_ids, "pr_import_ids": pr_ids, "counts": counts}
+            self._audit(conn, actor, "run", "run", str(run_id), None, new, None)
+        log.info("recorded run %d (%d result rows)", run_id, frame.height)
+        return run_id
+
+    def load_result(
+        self, run_id: int | None = None, *, with_document_ids: bool = False
+    ) -> pl.DataFrame:
+        """The result rows of a run (default: the latest) with exactly :data:`RESULT_SCHEMA`;
+        ``with_document_ids`` adds ``ims_document_id`` and ``pr_document_id`` at the end."""
+        schema = dict(RESULT_SCHEMA)
+        if with_document_ids:
+            schema |= {c: pl.Int64() for c in DOC_ID_COLUMNS}
+        with self._read() as conn:
+            if run_id is None:
+                run_id = conn.execute(select(func.max(runs.c.id))).scalar()
+                if run_id is None:
+                    raise NoRunError("no reconciliation run has been recorded in this workspace")
+            elif conn.execute(select(runs.c.id).where(runs.c.id == run_id)).first() is None:
+                raise NoRunError(f"no run with id {run_id}")
+            stmt = (
+                select(*(results.c[c] for c in schema))
+                .where(results.c.run_id == run_id)
+                .order_by(results.c.id)
+            )
+            return read_frame(conn, stmt, schema)
+
+    def runs(self) -> pl.DataFrame:
+        with self._read() as conn:
+            return read_table(conn, runs)
+
+    # ---------------------------------------------------------------------------- decisions
+
+    def record_decision(
+        self,
+        matching_key: str,
+        action: str,
+        remarks: str | None,
+        decided_by: str | None,
+        source: str | None,
+        run_id: int | None = None,
+        reason: str | None = None,
+    ) -> int:
+        """Record a decision for a matching key (the latest one counts); audited with the
+        previous decision for the key as the old value."""
+        fields = ("action", "remarks", "decided_by", "decided_at", "source", "run_id")
+        with self._write() as conn:
+            prev = conn.execute(
+                select(decisions)
+                .where(decisions.c.matching_key == matching_key)
+                .order_by(decisions.c.id.desc())
+                .limit(1)
+            ).first()
+            row = dict(
+                matching_key=matching_key, action=action, remarks=remarks, decided_by=decided_by,
+                decided_at=utcnow(), source=source, run_id=run_id,
+            )  # fmt: skip
+            decision_id = int(conn.execute(insert(decisions).values(**row)).inserted_primary_key[0])
+            old = None if prev is None else {"id": prev.id, **{f: prev._mapping[f] for f in fields}}
+            new = {"id": decision_id, **{f: row[f] for f in fields}}
+            self._audit(conn, decided_by, "decision", "decision", matching_key, old, new, reason)
+        return decision_id
+
+    def latest_decisions(self) -> pl.DataFrame:
+        """The latest decision per matching key, ordered by key."""
+        latest = select(func.max(decisions.c.id)).group_by(decisions.c.matching_key)
+        stmt = select(decisions).where(decisions.c.id.in_(latest.scalar_subquery()))
+        with self._read() as conn:
+            stmt = stmt.order_by(decisions.c.matching_key)
+            return read_frame(conn, stmt, frame_schema(decisions))
+
+    # ---------------------------------------------------------------------------- audit log
+
+    def audit(self, actor: str | None, event: str, entity: str | None, entity_key: str | None,
+              old_value: Any, new_value: Any, reason: str | None) -> None:  # fmt: skip
+        """Append an entry to the audit log (values that are not text are stored as JSON)."""
+        with self._write() as conn:
+            self._audit(conn, actor, event, entity, entity_key, old_value, new_value, reason)
+
+    @staticmethod
+    def _audit(conn: Connection, actor: Any, event: str, entity: Any, entity_key: Any,
+               old_value: Any, new_value: Any, reason: Any) -> None:  # fmt: skip
+        conn.execute(
+            insert(audit_log).values(
+                at=utcnow(), actor=actor, event=event, entity=entity, entity_key=entity_key,
+                old_value=_text(old_value), new_value=_text(new_value), reason=reason,
+            )  # fmt: skip
+        )
+
+    def audit_log(self) -> pl.DataFrame:
+        with self._read() as conn:
+            return read_table(conn, audit_log)
