@@ -108,6 +108,9 @@ FIELD_ALIASES: dict[str, str] = {
     "nt_date": "nt_dt",
     "inv_num": "inum",
     "inv_dt": "idt",
+    # GSTR-2B spellings of the original note on cdnra (unconfirmed: `ontnum`/`ont_num` both seen)
+    "ontnum": "ont_num",
+    "ontdt": "ont_dt",
 }
 
 # IMS offline-tool Excel: sheet name -> section key (unconfirmed layout, domain doc §3).

@@ -156,7 +156,8 @@ def assemble(raw: RawFrame, keep: tuple[str, ...] = ()) -> tuple[pl.DataFrame, l
         _bool_expr("reverse_charge", parsed.columns),
         *[pl.col(h).fill_null(0.0) for h in AMOUNT_HEADS if h in parsed.columns],
     )
-    total = pl.sum_horizontal([pl.col(h) for h in AMOUNT_HEADS if h in parsed.columns]).round(2)
+    parsed = parsed.with_columns(pl.lit(0.0).alias(h) for h in AMOUNT_HEADS if h not in parsed.columns)
+    total = pl.sum_horizontal([pl.col(h) for h in AMOUNT_HEADS]).round(2)
     current = pl.col("doc_value") if "doc_value" in parsed.columns else pl.lit(None, pl.Float64)
     parsed = parsed.with_columns(current.fill_null(total).alias("doc_value"))
 

@@ -96,6 +96,18 @@ def _section_fields(section: Section) -> dict[str, str]:
     return fields
 
 
+def _portal_name(fields: dict[str, str], model_name: str) -> str:
+    return next(p for p, m in fields.items() if m == model_name)
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def section_frame(section: Section, records: list[dict[str, Any]]) -> pl.DataFrame:
     """Raw frame (model field names) for one section's records."""
     canon = [_canonical(r) for r in records]
@@ -106,8 +118,9 @@ def section_frame(section: Section, records: list[dict[str, Any]]) -> pl.DataFra
         if any(v is not None for v in values):
             columns[model_name] = _column(values)
     for text_field in ("doc_no", "orig_doc_no", "place_of_supply", "rtnprd", "supplier_gstin"):
-        if text_field in columns:
-            columns[text_field] = columns[text_field].cast(pl.String)
+        if text_field in columns:  # numbers written as JSON numbers stay whole: 1234, not 1234.0
+            values = [r.get(p) for r in canon for p in [_portal_name(fields, text_field)]]
+            columns[text_field] = pl.Series([_text(v) for v in values], dtype=pl.String)
     n = len(records)
     frame = pl.DataFrame(columns, height=n)
     return frame.with_columns(
