@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
-from sqlalchemy import Column, Integer, MetaData, Table, func, inspect, insert, select, update
+from sqlalchemy import Column, Integer, MetaData, Table, func, insert, inspect, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from imsrecon.importers.base import ImportResult

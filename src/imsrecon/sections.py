@@ -129,6 +129,42 @@ OFFLINE_SHEETS: dict[str, str] = {
     "IMPGSEZA": "impgseza",
 }
 
+# IMS offline-tool Excel: model field -> column names seen (|-separated; compared folded).
+OFFLINE_COLUMN_NAMES: dict[str, str] = {
+    "supplier_gstin": "gstin of supplier|supplier gstin|gstin|gstin of the supplier|gstin/uin of supplier|stin",
+    "supplier_name": "trade/legal name|trade name|legal name|supplier name|name of supplier",
+    "doc_no": "invoice number|invoice no|note number|note no|debit note number|debit note no|credit note number"
+    "|credit note no|document number|document no|bill of entry number|bill of entry no|boe number",
+    "doc_date": "invoice date|note date|debit note date|credit note date|document date|bill of entry date|boe date",
+    "inv_typ": "invoice type|note type|document type|supply type",
+    "doc_value": "invoice value|note value|debit note value|credit note value|document value|bill of entry value",
+    "action": "status|action|ims action|ims status|current status",
+    "place_of_supply": "place of supply|pos",
+    "taxable_value": "taxable value|txval",
+    "igst": "integrated tax|igst|integrated tax amount",
+    "cgst": "central tax|cgst|central tax amount",
+    "sgst": "state/ut tax|state tax|sgst|sgst/utgst|state/ut tax amount",
+    "cess": "cess|cess amount",
+    "remarks": "remarks|remark",
+    "srcform": "source|source form",
+    "rtnprd": "source return period|return period|supplier return period",
+    "srcfilstatus": "source filing status|filing status",
+    "prev_status": "previous status|previous action",
+    "ispendactblocked": "is pending blocked|is pending action blocked|pending blocked|pending action blocked",
+    "is_remarks_blocked": "is remark blocked|is remarks blocked",
+    "is_itc_red_req_blocked": "is itc reduction blocked|is itc reduction request blocked",
+    "itc_red_req": "itc reduction required|is itc reduction required|itc reduction requested",
+    "portcode": "port code",
+    "refdt": "reference date|icegate reference date",
+    "_ignore": "sheet validation errors|gst portal validation errors|portal validation errors|validation errors",
+}
+
+# Invoice-type descriptions (folded) -> portal codes.
+INV_TYPE_CODES = {"regular": "R", "r": "R", "deemedexp": "DE", "deemedexport": "DE", "deemedexports": "DE", "de": "DE",
+             "sezsupplieswithpayment": "SEWP", "sezwithpayment": "SEWP", "sezwp": "SEWP", "sewp": "SEWP",
+             "sezsupplieswithoutpayment": "SEWOP", "sezwithoutpayment": "SEWOP", "sezwop": "SEWOP",
+             "sewop": "SEWOP", "custombondedwarehouse": "CBW", "cbw": "CBW"}
+
 # GSTR-2B `docdata` keys -> IMS-equivalent section key.
 GSTR2B_KEYS: dict[str, str] = {
     "b2b": "b2b",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -25,7 +25,7 @@ app = typer.Typer(
 )
 
 DbOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
         "--db",
         help="Workspace database: a file path, ':memory:' (no workspace file) or an SQLAlchemy URL. "
@@ -35,12 +35,12 @@ DbOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the answer as JSON on stdout.")]
 GstinOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--gstin", help="Your (the recipient's) GSTIN: fills blank recipient GSTINs and "
                  "leaves out other recipients' documents.", show_default=False),
 ]
 MappingOption = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--mapping", help="TOML file naming your register's columns and document types "
                  "(see docs/mapping.md).", exists=True, dir_okay=False, show_default=False),
 ]
@@ -88,13 +88,13 @@ def _options(gstin: str | None, mapping: Path | None) -> ImportOptions:
 def import_cmd(
     files: Annotated[list[Path], typer.Argument(help="IMS/GSTR-2B downloads or purchase registers.",
                                                 exists=True, dir_okay=False)],
-    side: Annotated[Optional[str], typer.Option(
+    side: Annotated[str | None, typer.Option(
         "--side", help="'ims' or 'pr' to say which side the files are; detected from content if left out.",
         show_default=False)] = None,
     gstin: GstinOption = None,
     mapping: MappingOption = None,
     db: DbOption = None,
-    issues_out: Annotated[Optional[Path], typer.Option(
+    issues_out: Annotated[Path | None, typer.Option(
         "--issues-out", help="Write every row issue to this .csv, .json or .xlsx file.", show_default=False)] = None,
     show: Annotated[int, typer.Option("--show", help="How many row issues to print.")] = 20,
     as_json: JsonOption = False,
@@ -133,11 +133,11 @@ def reconcile(
                                             "or Excel) or GSTR-2B JSON; repeat for several.", exists=True, dir_okay=False)],
     pr: Annotated[list[Path], typer.Option("--pr", help="Purchase register (.csv, .xlsx, .xls); repeat "
                                            "for several.", exists=True, dir_okay=False)],
-    out: Annotated[Optional[Path], typer.Option("--out", help="Write the result here: .csv, .json or .xlsx.",
+    out: Annotated[Path | None, typer.Option("--out", help="Write the result here: .csv, .json or .xlsx.",
                                                 show_default=False)] = None,
     gstin: GstinOption = None,
     mapping: MappingOption = None,
-    config: Annotated[Optional[Path], typer.Option("--config", help="Matching settings (TOML).",
+    config: Annotated[Path | None, typer.Option("--config", help="Matching settings (TOML).",
                                                    exists=True, dir_okay=False, show_default=False)] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
@@ -172,7 +172,7 @@ def reconcile(
 @app.command()
 def report(
     out: Annotated[Path, typer.Option("--out", help="Write the result here: .csv, .json or .xlsx.")],
-    run: Annotated[Optional[int], typer.Option("--run", help="Run id; the latest run if left out.",
+    run: Annotated[int | None, typer.Option("--run", help="Run id; the latest run if left out.",
                                                show_default=False)] = None,
     db: DbOption = None,
     as_json: JsonOption = False,

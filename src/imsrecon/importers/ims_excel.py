@@ -32,40 +32,12 @@ from imsrecon.model import AMOUNT_HEADS, Side, SourceKind
 from imsrecon.normalise.dates import date_expr
 from imsrecon.normalise.gstin import GSTIN_LOOSE_PATTERN
 from imsrecon.normalise.states import place_of_supply_expr
-from imsrecon.sections import ACTION_CODES, OFFLINE_SHEETS, SECTIONS, Section
+from imsrecon.sections import ACTION_CODES, INV_TYPE_CODES, OFFLINE_COLUMN_NAMES, OFFLINE_SHEETS, SECTIONS, Section
 
 EXCEL_SUFFIXES = (".xlsx", ".xls", ".xlsm")
 MIN_HEADER_SCORE = 3  # distinct IMS column names a header row must carry
 
 # model field (or portal-only field, or "_ignore") -> column names as the tool may spell them.
-COLUMN_NAMES: dict[str, str] = {
-    "supplier_gstin": "gstin of supplier|supplier gstin|gstin|gstin of the supplier|gstin/uin of supplier|stin",
-    "supplier_name": "trade/legal name|trade name|legal name|supplier name|name of supplier",
-    "doc_no": "invoice number|invoice no|note number|note no|debit note number|debit note no|credit note number"
-    "|credit note no|document number|document no|bill of entry number|bill of entry no|boe number",
-    "doc_date": "invoice date|note date|debit note date|credit note date|document date|bill of entry date|boe date",
-    "inv_typ": "invoice type|note type|document type|supply type",
-    "doc_value": "invoice value|note value|debit note value|credit note value|document value|bill of entry value",
-    "action": "status|action|ims action|ims status|current status",
-    "place_of_supply": "place of supply|pos",
-    "taxable_value": "taxable value|txval",
-    "igst": "integrated tax|igst|integrated tax amount",
-    "cgst": "central tax|cgst|central tax amount",
-    "sgst": "state/ut tax|state tax|sgst|sgst/utgst|state/ut tax amount",
-    "cess": "cess|cess amount",
-    "remarks": "remarks|remark",
-    "srcform": "source|source form",
-    "rtnprd": "source return period|return period|supplier return period",
-    "srcfilstatus": "source filing status|filing status",
-    "prev_status": "previous status|previous action",
-    "ispendactblocked": "is pending blocked|is pending action blocked|pending blocked|pending action blocked",
-    "is_remarks_blocked": "is remark blocked|is remarks blocked",
-    "is_itc_red_req_blocked": "is itc reduction blocked|is itc reduction request blocked",
-    "itc_red_req": "itc reduction required|is itc reduction required|itc reduction requested",
-    "portcode": "port code",
-    "refdt": "reference date|icegate reference date",
-    "_ignore": "sheet validation errors|gst portal validation errors|portal validation errors|validation errors",
-}
 _MODIFIER_PREFIXES = ("original", "orig", "declareditcreduction", "itcreductiondeclared", "declared", "itcreduction")
 # Columns only the IMS tool has: a GSTR-2B workbook or a register has GSTIN, number, date … too.
 _IMS_MARKERS = {"action", "srcfilstatus", "ispendactblocked", "prev_status", "is_remarks_blocked"}
@@ -76,10 +48,6 @@ _ACTIONS = {**{k.replace(" ", ""): v for k, v in ACTION_CODES.items()}, **{c.low
             "accepted": "A", "rejected": "R", "keeppending": "P", "noactiontaken": "N"}
 _YES_NO = {"y": "Y", "yes": "Y", "true": "Y", "1": "Y", "n": "N", "no": "N", "false": "N", "0": "N"}
 # Invoice-type descriptions -> portal codes (unknown values are kept as given).
-INV_TYPES = {"regular": "R", "r": "R", "deemedexp": "DE", "deemedexport": "DE", "deemedexports": "DE", "de": "DE",
-             "sezsupplieswithpayment": "SEWP", "sezwithpayment": "SEWP", "sezwp": "SEWP", "sewp": "SEWP",
-             "sezsupplieswithoutpayment": "SEWOP", "sezwithoutpayment": "SEWOP", "sezwop": "SEWOP",
-             "sewop": "SEWOP", "custombondedwarehouse": "CBW", "cbw": "CBW"}
 _ACTION_HINT = "not an IMS action (Accepted, Rejected, Pending, No action or A/R/P/N): left blank"
 _CODED = {  # field -> (mapping, message for a value outside it)
     "action": (_ACTIONS, _ACTION_HINT), "prev_status": (_ACTIONS, _ACTION_HINT),
@@ -96,7 +64,7 @@ def _norm(text: str | None) -> str:
     return re.sub(r"[^a-z0-9]", "", s)
 
 
-_LOOKUP = {_norm(n): f for f, names in COLUMN_NAMES.items() for n in names.split("|")}
+_LOOKUP = {_norm(n): f for f, names in OFFLINE_COLUMN_NAMES.items() for n in names.split("|")}
 _SHEETS = {_norm(k): SECTIONS[v] for k, v in OFFLINE_SHEETS.items()}
 
 
@@ -279,7 +247,7 @@ def sheet_frame(sheet: str, section: Section, layout: Layout, file: str) -> tupl
         # a blank Status is an untouched record: No action
         *([pl.when(pl.col("action").is_null()).then(pl.lit("N")).otherwise(_coded(pl.col("action"), _ACTIONS))
            .alias("action")] if "action" in df.columns else []),
-        *([_coded(pl.col("inv_typ"), INV_TYPES, keep_unknown=True)] if "inv_typ" in df.columns else []),
+        *([_coded(pl.col("inv_typ"), INV_TYPE_CODES, keep_unknown=True)] if "inv_typ" in df.columns else []),
         *([date_expr(pl.col("refdt")).dt.strftime("%d-%m-%Y").fill_null(pl.col("refdt"))] if "refdt" in df.columns else []),
         pl.lit(sheet).alias("src_sheet"),
         pl.lit(section.doc_class.value).alias("doc_class"),

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Connection, Engine, Table, func, inspect, insert, select
+from sqlalchemy import Column, Connection, Engine, Table, func, insert, inspect, select
 from sqlalchemy.schema import CreateTable
 
 from imsrecon import __version__
