@@ -31,50 +31,7 @@ _SIDE_VALUES = {
     "doc_value": pl.Float64,
 }
 
-RESULT_SCHEMA: dict[str, pl.DataType] = {
-    "match_status": pl.String,
-    "ims_section": pl.String,
-    "doc_class": pl.String,
-    "recipient_gstin": pl.String,
-    "ims_supplier_gstin": pl.String,
-    "ims_doc_no": pl.String,
-    "ims_doc_date": pl.Date,
-    "pr_file": pl.String,
-    "pr_row": pl.Int64,
-    "pr_supplier_gstin": pl.String,
-    "pr_supplier_name": pl.String,
-    "pr_doc_no": pl.String,
-    "pr_doc_date": pl.Date,
-    **{f"ims_{k}": t for k, t in _SIDE_VALUES.items()},
-    **{f"pr_{k}": t for k, t in _SIDE_VALUES.items()},
-    "differences": pl.String,  # semicolon-separated field names, e.g. "doc_date;igst"
-    "score": pl.Float64,  # 0..1
-    "recommended_action": pl.String,  # Accept / Reject / Pending / No action / "" (nothing to do on the portal)
-    "reason": pl.String,
-    "matching_key": pl.String,
-    # provenance and portal state
-    "ims_file": pl.String,
-    "ims_row": pl.Int64,
-    "pr_sheet": pl.String,
-    "pr_line": pl.Int64,
-    "ims_action": pl.String,
-    "ims_ispendactblocked": pl.String,
-    "ims_srcfilstatus": pl.String,
-    "ims_tax_period": pl.String,
-    "pr_tax_period": pl.String,
-    "fy": pl.String,
-    "pr_flags": pl.String,
-    "reverse_charge": pl.Boolean,
-    # explanation for unpaired documents (filled by the matching engine)
-    "nearest_candidate": pl.String,
-    "nearest_score": pl.Float64,
-    "nearest_ruled_out_by": pl.String,
-    "recommendation_rule": pl.String,  # name of the rule that chose recommended_action
-}
-
-RESULT_COLUMNS = list(RESULT_SCHEMA)
-
-# The columns the contract promises, in order: every export carries at least these.
+# The columns the contract promises, in order: every export starts with these.
 CONTRACT_COLUMNS = [
     "match_status", "ims_section", "ims_supplier_gstin", "ims_doc_no", "ims_doc_date",
     "pr_file", "pr_row", "pr_supplier_gstin", "pr_doc_no", "pr_doc_date",
@@ -82,6 +39,30 @@ CONTRACT_COLUMNS = [
     "pr_taxable_value", "pr_igst", "pr_cgst", "pr_sgst", "pr_cess",
     "differences", "score", "recommended_action", "reason", "matching_key",
 ]  # fmt: skip
+
+_TYPES: dict[str, pl.DataType] = {
+    **dict.fromkeys(("pr_row", "ims_row", "pr_line"), pl.Int64),
+    **dict.fromkeys(("ims_doc_date", "pr_doc_date"), pl.Date),
+    **{f"{side}_{k}": t for side in ("ims", "pr") for k, t in _SIDE_VALUES.items()},
+    **dict.fromkeys(("score", "nearest_score"), pl.Float64),
+    "reverse_charge": pl.Boolean,
+}
+
+# Columns after the contract's: provenance, portal state, explanation. Appended to, never reordered.
+EXTRA_COLUMNS = [
+    "doc_class", "recipient_gstin", "pr_supplier_name", "ims_doc_value", "pr_doc_value",
+    "ims_file", "ims_row", "pr_sheet", "pr_line",
+    "ims_action", "ims_ispendactblocked", "ims_srcfilstatus", "ims_tax_period", "pr_tax_period", "fy",
+    "pr_flags", "reverse_charge",
+    "nearest_candidate", "nearest_score", "nearest_ruled_out_by",  # filled by the matching engine
+    "recommendation_rule",  # name of the rule that chose recommended_action
+]  # fmt: skip
+
+RESULT_SCHEMA: dict[str, pl.DataType] = {
+    c: _TYPES.get(c, pl.String) for c in CONTRACT_COLUMNS + EXTRA_COLUMNS
+}
+
+RESULT_COLUMNS = list(RESULT_SCHEMA)
 
 assert set(CONTRACT_COLUMNS) <= set(RESULT_SCHEMA)
 

@@ -120,7 +120,7 @@ def import_cmd(
         render.print_json({"files": files_summary, "issues": [i.as_dict() for i in issues[:1000]],
                            "issues_total": len(issues)})
         return
-    render.console.print(render.import_table(files_summary))
+    render.print_import_table(files_summary)
     for fi in done:
         for note in fi.notes:
             render.console.print(f"[dim]{fi.path.name}: {note}[/]")
@@ -157,7 +157,7 @@ def reconcile(
     if as_json:
         render.print_json(summary)
         return
-    render.console.print(render.import_table(summary["files"]))  # type: ignore[arg-type]
+    render.print_import_table(summary["files"])  # type: ignore[arg-type]
     render.console.print(render.counts_table(summary["counts"], f"Reconciliation run {outcome.run_id}"))  # type: ignore[arg-type]
     if outcome.reconciliation.reverse_charge.height:
         render.console.print(f"{outcome.reconciliation.reverse_charge.height} reverse-charge register rows "
@@ -214,7 +214,7 @@ def demo(
     if as_json:
         render.print_json(summary)
         return
-    render.console.print(render.counts_table(summary["counts"], f"Demo reconciliation ({size} IMS documents)"))
+    render.console.print(render.counts_table(summary["counts"], f"Demo ({size} IMS docs)"))
     for name, path in paths.items():
         render.console.print(f"{name}: {path}")
 

@@ -55,9 +55,17 @@ def import_table(files: list[dict[str, Any]]) -> Table:
         table.add_row(
             str(f.get("file") or f.get("file_name")), str(f.get("kind", "")), str(f.get("rows_read", "")),
             str(f.get("imported", f.get("documents", ""))), str(f.get("warnings", "")),
-            str(f.get("errors", "")), "already imported: nothing new" if f.get("already_imported") else "",
+            str(f.get("errors", "")), "already imported" if f.get("already_imported") else "",
         )
     return table
+
+
+def print_import_table(files: list[dict[str, Any]]) -> None:
+    console.print(import_table(files))
+    for f in files:
+        if f.get("already_imported"):
+            console.print(f"{f.get('file') or f.get('file_name')}: already imported, nothing new "
+                          "(its stored documents are used)", soft_wrap=True)
 
 
 def print_issues(issues: list[RowIssue], limit: int) -> None:
