@@ -114,7 +114,15 @@ def test_reconcile_a_tally_xlsx_with_title_rows(tmp_path, monkeypatch):
         "CN-9": ("exact", "3", "", "Accept"),  # booked with negative amounts
     }
     assert set(frame["pr_file"].drop_nulls()) == {"tally_title_rows.xlsx"}
-    assert not list(tmp_path.glob("*.db"))
+    assert not list(tmp_path.glob("*.db"))  # --db :memory: leaves no workspace file
+    rcm = CalamineWorkbook.from_path(str(tmp_path / "r.xlsx")).get_sheet_by_name("Reverse charge").to_python()
+    assert [(r[0], r[2], r[7]) for r in rcm[1:]] == [("tally_title_rows.xlsx", 6, "12345")]
+    # the stored run's report lists them too
+    db = tmp_path / "ws.db"
+    cli("reconcile", "--ims", ims, "--pr", TALLY_XLSX, "--gstin", RECIPIENT, "--db", db)
+    cli("report", "--out", tmp_path / "again.xlsx", "--db", db)
+    again = CalamineWorkbook.from_path(str(tmp_path / "again.xlsx")).get_sheet_by_name("Reverse charge").to_python()
+    assert again == rcm
 
 
 def test_importing_the_same_file_twice_is_a_no_op(tmp_path):

@@ -6,6 +6,7 @@ The CLI and the web shell call these and only render what they return.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,14 +143,21 @@ def run_reconciliation(
     return outcome
 
 
+REVERSE_CHARGE_SHEET = "Reverse charge"
+_RCM_COLUMNS = ["src_file", "src_sheet", "src_row", "src_line", "supplier_gstin", "supplier_name", "doc_class",
+                "doc_no", "doc_date", "taxable_value", "igst", "cgst", "sgst", "cess", "doc_value", "flags"]
+
+
 def write_report(
     result: pl.DataFrame, out: Path, summary: dict[str, object], reverse_charge: pl.DataFrame | None = None
 ) -> Path:
+    """Write the result; an Excel report also lists the reverse-charge rows kept out of matching."""
     from imsrecon.exporters.tables import write_result
 
     meta = {k: v for k, v in summary.items() if k not in ("files", "counts")}
     meta["generated_at"] = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-    return write_result(result, out, meta)
+    extra = {REVERSE_CHARGE_SHEET: reverse_charge.select(_RCM_COLUMNS)} if reverse_charge is not None else None
+    return write_result(result, out, meta, extra)
 
 
 def write_stored_report(ws: Workspace, run_id: int | None, out: Path) -> dict[str, object] | None:
@@ -165,7 +173,10 @@ def write_stored_report(ws: Workspace, run_id: int | None, out: Path) -> dict[st
         raise InputFileError(str(ws.url), f"no run {run_id} in this workspace")
     result = ws.load_result(run_id)
     summary: dict[str, object] = {"run_id": run_id, "counts": summary_counts(result), "out": str(out)}
-    write_report(result, out, summary)
+    run = runs.filter(pl.col("id") == run_id).row(0, named=True)
+    pr_ids = json.loads(run["pr_import_ids"]) if isinstance(run["pr_import_ids"], str) else run["pr_import_ids"]
+    pr_docs = ws.load_documents(list(pr_ids)) if pr_ids else empty_documents()
+    write_report(result, out, summary, pr_docs.filter(pl.col("reverse_charge").fill_null(False)))
     return summary
 
 

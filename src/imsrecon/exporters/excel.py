@@ -375,8 +375,14 @@ def _workbook(path: Path, tmpdir: str) -> Workbook:
     return wb
 
 
-def write_result_xlsx(result: pl.DataFrame, path: Path | str, summary: dict[str, Any] | None = None) -> Path:
-    """Write the result as an XLSX workbook (Summary sheet + one sheet per status)."""
+def write_result_xlsx(
+    result: pl.DataFrame,
+    path: Path | str,
+    summary: dict[str, Any] | None = None,
+    extra_sheets: dict[str, pl.DataFrame] | None = None,
+) -> Path:
+    """Write the result as an XLSX workbook (Summary sheet + one sheet per status, then any
+    ``extra_sheets`` such as the reverse-charge rows kept out of matching)."""
     path = Path(path)
     df = prepare_result(result)
     unknown = set(df.get_column("match_status").unique().to_list()) - set(STATUS_ORDER)
@@ -391,6 +397,9 @@ def write_result_xlsx(result: pl.DataFrame, path: Path | str, summary: dict[str,
         for status in STATUS_ORDER:
             # one category at a time, so at most one filtered copy of the rows is alive
             for name, part in _split(df.filter(pl.col("match_status") == status), SHEET_NAMES[status]):
+                _write_table(wb, fmts, name, part)
+        for title, frame in (extra_sheets or {}).items():
+            for name, part in _split(frame, title):
                 _write_table(wb, fmts, name, part)
         wb.close()
     return path

@@ -134,18 +134,23 @@ def _write_json(df: pl.DataFrame, path: Path) -> None:
         out.write(b"]\n")
 
 
-def write_result(result: pl.DataFrame, path: Path | str, summary: dict[str, Any] | None = None) -> Path:
+def write_result(
+    result: pl.DataFrame,
+    path: Path | str,
+    summary: dict[str, Any] | None = None,
+    extra_sheets: dict[str, pl.DataFrame] | None = None,
+) -> Path:
     """Write the reconciliation result; the suffix chooses CSV, JSON or XLSX.
 
-    ``summary`` (key/values such as files reconciled, run id, generated at) is shown on the
-    XLSX Summary sheet; CSV and JSON carry only the rows and ignore it.
+    ``summary`` (key/values such as files reconciled, run id, generated at) and ``extra_sheets``
+    are shown in the XLSX workbook only; CSV and JSON carry only the result rows.
     """
     path = Path(path)
     fmt = export_format(path)
     if fmt == "xlsx":
         from imsrecon.exporters.excel import write_result_xlsx
 
-        return write_result_xlsx(result, path, summary)
+        return write_result_xlsx(result, path, summary, extra_sheets)
     df = prepare_result(result)
     with atomic_path(path) as tmp:
         if fmt == "csv":
