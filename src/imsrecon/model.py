@@ -113,22 +113,22 @@ def empty_documents() -> pl.DataFrame:
     return pl.DataFrame(schema=DOCUMENT_SCHEMA)
 
 
-def conform(df: pl.DataFrame) -> pl.DataFrame:
-    """Return ``df`` with exactly the document schema: missing columns null, order fixed.
+def conform_to(df: pl.DataFrame, schema: dict[str, pl.DataType], what: str) -> pl.DataFrame:
+    """Return ``df`` with exactly ``schema``: missing columns null, order fixed.
 
     Raises ``ValueError`` (a programmer error) on a column the schema does not know.
     """
-    unknown = set(df.columns) - DOCUMENT_SCHEMA.keys()
+    unknown = set(df.columns) - schema.keys()
     if unknown:
-        raise ValueError(f"columns not in the document schema: {sorted(unknown)}")
+        raise ValueError(f"columns not in the {what} schema: {sorted(unknown)}")
     if df.width == 0:  # a literal on a frame without columns would make one row
-        return empty_documents()
-    return df.select(
-        [
-            (pl.col(c) if c in df.columns else pl.lit(None)).cast(t).alias(c)
-            for c, t in DOCUMENT_SCHEMA.items()
-        ]
-    )
+        return pl.DataFrame(schema=schema)
+    return df.select([(pl.col(c) if c in df.columns else pl.lit(None)).cast(t).alias(c) for c, t in schema.items()])
+
+
+def conform(df: pl.DataFrame) -> pl.DataFrame:
+    """``df`` with exactly the document schema."""
+    return conform_to(df, DOCUMENT_SCHEMA, "document")
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,8 @@ from enum import StrEnum
 
 import polars as pl
 
+from imsrecon.model import conform_to
+
 
 class MatchStatus(StrEnum):
     EXACT = "exact"
@@ -72,17 +74,8 @@ def empty_result() -> pl.DataFrame:
 
 
 def conform_result(df: pl.DataFrame) -> pl.DataFrame:
-    unknown = set(df.columns) - RESULT_SCHEMA.keys()
-    if unknown:
-        raise ValueError(f"columns not in the result schema: {sorted(unknown)}")
-    if df.width == 0:  # a literal on a frame without columns would make one row
-        return empty_result()
-    return df.select(
-        [
-            (pl.col(c) if c in df.columns else pl.lit(None)).cast(t).alias(c)
-            for c, t in RESULT_SCHEMA.items()
-        ]
-    )
+    """``df`` with exactly the result schema."""
+    return conform_to(df, RESULT_SCHEMA, "result")
 
 
 def summary_counts(result: pl.DataFrame) -> dict[str, int]:

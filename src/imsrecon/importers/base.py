@@ -82,3 +82,14 @@ def sha256_of(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def load_json(path: Path, options: ImportOptions) -> object:
+    """The parsed JSON of a file, after the size check; unreadable JSON names the file."""
+    import orjson
+
+    check_size(path, options)
+    try:
+        return orjson.loads(path.read_bytes())
+    except orjson.JSONDecodeError as exc:
+        raise InputFileError(path.name, f"not valid JSON: {exc}") from None

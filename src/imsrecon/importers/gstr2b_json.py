@@ -15,7 +15,7 @@ import orjson
 import polars as pl
 
 from imsrecon.importers.assemble import RawFrame, assemble
-from imsrecon.importers.base import ImportOptions, ImportResult, check_size
+from imsrecon.importers.base import ImportOptions, ImportResult, load_json
 from imsrecon.issues import InputFileError, RowIssue, Severity
 from imsrecon.model import Side, SourceKind
 from imsrecon.normalise.amounts import parse_amount
@@ -176,11 +176,7 @@ class Gstr2bJsonImporter:
         return path.suffix.lower() == ".json" and b'"docdata"' in head
 
     def read(self, path: Path, options: ImportOptions) -> ImportResult:
-        check_size(path, options)
-        try:
-            doc = orjson.loads(path.read_bytes())
-        except orjson.JSONDecodeError as exc:
-            raise InputFileError(path.name, f"not valid JSON: {exc}") from None
+        doc = load_json(path, options)
         body = _unwrap(doc)
         if body is None:
             raise InputFileError(path.name, "not a GSTR-2B download: no 'docdata' object in this JSON")

@@ -9,7 +9,7 @@ import orjson
 import polars as pl
 
 from imsrecon.importers.assemble import RawFrame, assemble
-from imsrecon.importers.base import ImportOptions, ImportResult, check_size
+from imsrecon.importers.base import ImportOptions, ImportResult, load_json
 from imsrecon.issues import InputFileError, RowIssue, Severity
 from imsrecon.model import Side, SourceKind
 from imsrecon.sections import FIELD_ALIASES, SECTIONS, Section, section_for_key
@@ -146,11 +146,7 @@ class ImsJsonImporter:
         )
 
     def read(self, path: Path, options: ImportOptions) -> ImportResult:
-        check_size(path, options)
-        try:
-            doc = orjson.loads(path.read_bytes())
-        except orjson.JSONDecodeError as exc:
-            raise InputFileError(path.name, f"not valid JSON: {exc}") from None
+        doc = load_json(path, options)
         try:
             body, recipient, offline = _unwrap(doc)
         except InputFileError as exc:
