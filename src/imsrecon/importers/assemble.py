@@ -13,8 +13,8 @@ import polars as pl
 
 from imsrecon.issues import RowIssue, Severity
 from imsrecon.model import AMOUNT_HEADS, DOCUMENT_SCHEMA, Side, conform
-from imsrecon.normalise.amounts import amount_expr, amount_unreadable
-from imsrecon.normalise.dates import date_expr, date_unreadable, financial_year_expr, tax_period_expr
+from imsrecon.normalise.amounts import amount_blank, amount_expr
+from imsrecon.normalise.dates import financial_year_expr, parse_date_series, tax_period_expr
 from imsrecon.normalise.docno import doc_no_norm_expr
 from imsrecon.normalise.gstin import gstin_clean_expr
 from imsrecon.normalise.states import place_of_supply_expr
@@ -65,34 +65,29 @@ def assemble(raw: RawFrame, keep: tuple[str, ...] = ()) -> tuple[pl.DataFrame, l
         if col not in df.columns:
             df = df.with_columns(pl.lit(None).alias(col))
     issues: list[RowIssue] = []
-    bad = pl.lit(False)
 
-    # 1. Unreadable amounts and dates reject the row (judged on the text, before parsing).
+    # 1. Parse once; a cell that is neither blank nor readable rejects its row.
     numeric = {n for n, t in df.schema.items() if t.is_numeric()}
-    for name in AMOUNT_FIELDS:
-        if name in df.columns and name not in numeric:
-            mask = amount_unreadable(pl.col(name))
-            issues += _issues_where(raw, df, mask, name, "not a number", Severity.ERROR, code="amount")
-            bad = bad | mask.fill_null(False)
-    for name in DATE_FIELDS:
-        if name in df.columns:
-            mask = date_unreadable(pl.col(name))
-            issues += _issues_where(
-                raw, df, mask, name, "not a date (use DD-MM-YYYY, DD-Mon-YYYY or YYYY-MM-DD)",
-                Severity.ERROR, code="date",
-            )
-            bad = bad | mask.fill_null(False)
-    if "doc_no" in df.columns:
-        blank_no = pl.col("doc_no").cast(pl.String).str.strip_chars().fill_null("") == ""
-        issues += _issues_where(raw, df, blank_no, "doc_no", "document number is blank", Severity.ERROR, code="doc_no")
-        bad = bad | blank_no
-    df = df.with_columns(bad.alias("_bad"))
-
+    amounts = [n for n in AMOUNT_FIELDS if n in df.columns]
+    dates = [n for n in DATE_FIELDS if n in df.columns]
+    text_amounts = [n for n in amounts if n not in numeric]
     parsed = df.with_columns(
-        [(pl.col(n).cast(pl.Float64).round(2) if n in numeric else amount_expr(pl.col(n))).alias(n)
-         for n in AMOUNT_FIELDS if n in df.columns]
-        + [date_expr(pl.col(n)).alias(n) for n in DATE_FIELDS if n in df.columns]
+        [pl.col(n).cast(pl.String).str.strip_chars().alias(f"_raw_{n}") for n in text_amounts + dates]
+        + [(pl.col(n).cast(pl.Float64).round(2) if n in numeric else amount_expr(pl.col(n))).alias(n) for n in amounts]
     )
+    parsed = parsed.with_columns(parse_date_series(parsed[n]) for n in dates)
+    masks = {n: ~amount_blank(pl.col(f"_raw_{n}")) & pl.col(n).is_null() for n in text_amounts}
+    masks |= {n: (pl.col(f"_raw_{n}").fill_null("") != "") & pl.col(n).is_null() for n in dates}
+    blank_no = pl.col("doc_no").cast(pl.String).str.strip_chars().fill_null("") == ""
+    parsed = parsed.with_columns([m.alias(f"_bad_{n}") for n, m in masks.items()] + [blank_no.alias("_bad_doc_no")])
+    for n in masks:
+        reason = "not a number" if n in text_amounts else "not a date (use DD-MM-YYYY, DD-Mon-YYYY or YYYY-MM-DD)"
+        issues += _issues_where(raw, parsed, pl.col(f"_bad_{n}"), n, reason, Severity.ERROR,
+                                value_col=f"_raw_{n}", code="amount" if n in text_amounts else "date")
+    issues += _issues_where(raw, parsed, pl.col("_bad_doc_no"), "doc_no", "document number is blank",
+                            Severity.ERROR, code="doc_no")
+    bad_cols = [f"_bad_{n}" for n in masks] + ["_bad_doc_no"]
+    parsed = parsed.with_columns(pl.any_horizontal(bad_cols).alias("_bad")).drop(bad_cols)
 
     # 2. Blank document date: fall back to the voucher date (registers), flagged; else an error.
     flags = pl.col("flags") if "flags" in parsed.columns else pl.lit(None, pl.String)

@@ -73,16 +73,6 @@ def looks_like_ims(doc: Any) -> bool:
     return any(section_for_key(k) is not None and isinstance(v, list) for k, v in body.items())
 
 
-def _canonical(record: dict[str, Any]) -> dict[str, Any]:
-    return {FIELD_ALIASES.get(k, k): v for k, v in record.items()}
-
-
-def _column(values: list[Any]) -> pl.Series:
-    if all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in values):
-        return pl.Series(values, dtype=pl.Float64)
-    return pl.Series([None if v is None else str(v) for v in values], dtype=pl.String)
-
-
 def section_display(section: Section) -> dict[str, str]:
     """model field -> portal field name, for messages."""
     return {model: portal for portal, model in _section_fields(section).items()}
@@ -96,10 +86,6 @@ def _section_fields(section: Section) -> dict[str, str]:
     return fields
 
 
-def _portal_name(fields: dict[str, str], model_name: str) -> str:
-    return next(p for p, m in fields.items() if m == model_name)
-
-
 def _text(value: Any) -> str | None:
     if value is None:
         return None
@@ -108,21 +94,45 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
+_TEXT_FIELDS = ("doc_no", "orig_doc_no", "place_of_supply", "rtnprd", "supplier_gstin")
+
+
+def _records_frame(records: list[dict[str, Any]]) -> pl.DataFrame:
+    """All records as columns (Polars infers types); records whose values do not share a type
+    per field (a number here, text there) are read as text instead."""
+    try:
+        return pl.from_dicts(records, infer_schema_length=None)
+    except (pl.exceptions.PolarsError, TypeError, ValueError, OverflowError):
+        return pl.from_dicts([{k: _text(v) for k, v in r.items()} for r in records], infer_schema_length=None)
+
+
+def _as_text(col: pl.Series) -> pl.Series:
+    """Numbers written as JSON numbers stay whole: 1234, not 1234.0."""
+    if col.dtype.is_float():
+        whole = col.is_null() | (col == col.round(0))
+        if whole.all():
+            return col.cast(pl.Int64).cast(pl.String)
+    return col.cast(pl.String)
+
+
 def section_frame(section: Section, records: list[dict[str, Any]]) -> pl.DataFrame:
     """Raw frame (model field names) for one section's records."""
-    canon = [_canonical(r) for r in records]
-    fields = _section_fields(section)
+    frame = _records_frame(records)
+    canonical: dict[str, pl.Series] = {}
+    for name in frame.columns:  # any spelling of a field -> its canonical name
+        key = FIELD_ALIASES.get(name, name)
+        col = frame[name]
+        if key in canonical and canonical[key].dtype != col.dtype:
+            col, canonical[key] = col.cast(pl.String), canonical[key].cast(pl.String)
+        canonical[key] = canonical[key].fill_null(col) if key in canonical else col
     columns: dict[str, pl.Series] = {}
-    for portal_name, model_name in fields.items():
-        values = [r.get(portal_name) for r in canon]
-        if any(v is not None for v in values):
-            columns[model_name] = _column(values)
-    for text_field in ("doc_no", "orig_doc_no", "place_of_supply", "rtnprd", "supplier_gstin"):
-        if text_field in columns:  # numbers written as JSON numbers stay whole: 1234, not 1234.0
-            values = [r.get(p) for r in canon for p in [_portal_name(fields, text_field)]]
-            columns[text_field] = pl.Series([_text(v) for v in values], dtype=pl.String)
+    for portal_name, model_name in _section_fields(section).items():
+        col = canonical.get(portal_name)
+        if col is None or col.dtype == pl.Null or col.dtype.is_nested():
+            continue
+        columns[model_name] = _as_text(col) if model_name in _TEXT_FIELDS or not col.dtype.is_numeric() else col
     n = len(records)
-    frame = pl.DataFrame(columns, height=n)
+    frame = pl.DataFrame([s.alias(k) for k, s in columns.items()], height=n)
     return frame.with_columns(
         pl.Series("portal_record", [orjson.dumps(r).decode() for r in records], dtype=pl.String),
         pl.lit(section.doc_class.value).alias("doc_class"),

@@ -26,11 +26,15 @@ def amount_expr(col: pl.Expr) -> pl.Expr:
     return value.round(2)
 
 
+def amount_blank(col: pl.Expr) -> pl.Expr:
+    """True where a cell is empty or blank-like ("-", "nil", "N/A")."""
+    raw = col.cast(pl.String).str.strip_chars()
+    return raw.is_null() | raw.str.replace_all(_CURRENCY, "").str.to_lowercase().str.contains(_BLANK)
+
+
 def amount_unreadable(col: pl.Expr) -> pl.Expr:
     """True where a cell holds something that is not blank-like and does not read as an amount."""
-    raw = col.cast(pl.String).str.strip_chars()
-    blank = raw.is_null() | raw.str.replace_all(_CURRENCY, "").str.to_lowercase().str.contains(_BLANK)
-    return ~blank & amount_expr(col).is_null()
+    return ~amount_blank(col) & amount_expr(col).is_null()
 
 
 def parse_amount(text: object) -> float | None:
