@@ -86,7 +86,8 @@ def test_percentage_tolerance():
 
 def test_missing_both_ways_and_duplicates():
     ims = [doc("ims", "A1", row=1), doc("ims", "A2", row=2)]
-    pr = [doc("pr", "A1", row=1), doc("pr", "A3", row=2), doc("pr", "A1", row=3), doc("pr", "A3", row=4)]
+    pr = [doc("pr", "A1", row=1), doc("pr", "A3", row=2, tv=5000.0), doc("pr", "A1", row=3),
+          doc("pr", "A3", row=4, tv=5000.0)]
     result = run(ims, pr)
     assert by_status(result) == {
         "duplicate": ["PR/INV/27AAPFU0939F1ZV/A1/2025-26", "PR/INV/27AAPFU0939F1ZV/A3/2025-26#2"],
@@ -97,6 +98,10 @@ def test_missing_both_ways_and_duplicates():
     dup = result.filter(pl.col("pr_row") == 3).row(0, named=True)
     assert dup["reason"] == "booked twice in your books: the same document as register row 1"
     assert dup["recommended_action"] == ""
+    a2 = result.filter(pl.col("ims_doc_no") == "A2").row(0, named=True)
+    # nearest by amount: the second booking of A1, which is not free
+    assert a2["nearest_candidate"] == "register row 3: A1 of 2025-04-01"
+    assert a2["nearest_ruled_out_by"] == "taken by a better match"
 
 
 def test_class_and_supplier_and_fy_are_part_of_identity():
@@ -150,8 +155,9 @@ def test_matching_keys_are_stable_and_unique():
     pr_nos=st.lists(st.integers(1, 15), max_size=16),
 )
 def test_every_document_appears_exactly_once(ims_nos, pr_nos):
-    ims = [doc("ims", f"X{n}", row=i + 1) for i, n in enumerate(ims_nos)]
-    pr = [doc("pr", f"X{n}", row=i + 1) for i, n in enumerate(pr_nos)]
+    # each number has its own amount, so no two different numbers look like one document
+    ims = [doc("ims", f"X{n}", row=i + 1, tv=1000.0 + 37 * n) for i, n in enumerate(ims_nos)]
+    pr = [doc("pr", f"X{n}", row=i + 1, tv=1000.0 + 37 * n) for i, n in enumerate(pr_nos)]
     result = run(ims, pr)
     assert sorted(result["ims_row"].drop_nulls().to_list()) == list(range(1, len(ims) + 1))
     assert sorted(result["pr_row"].drop_nulls().to_list()) == list(range(1, len(pr) + 1))

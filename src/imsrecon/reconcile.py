@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from imsrecon.config import MatchConfig
-from imsrecon.match.exact import exact_pairs
+from imsrecon.match.engine import match_documents
 from imsrecon.match.pairs import build_result
 from imsrecon.recommend import recommend
 from imsrecon.result import summary_counts
@@ -65,7 +65,7 @@ def reconcile(
         pr = pr.filter(pl.col("recipient_gstin") == recipient_gstin)
     rcm = pl.col("reverse_charge").fill_null(False)
     reverse_charge, pr = pr.filter(rcm), pr.filter(~rcm)
-    pairs = exact_pairs(ims, pr, config)
+    pairs = match_documents(ims, pr, config)
     result = recommend(build_result(ims, pr, pairs))
     recipients = sorted(set(ims["recipient_gstin"].drop_nulls()) | set(pr["recipient_gstin"].drop_nulls()))
     return Reconciliation(result, reverse_charge, config, ims.height, pr.height, recipients)

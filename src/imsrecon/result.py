@@ -58,6 +58,7 @@ EXTRA_COLUMNS = [
     "pr_flags", "reverse_charge",
     "nearest_candidate", "nearest_score", "nearest_ruled_out_by",  # filled by the matching engine
     "recommendation_rule",  # name of the rule that chose recommended_action
+    "comparison",  # every field's level for the pair: doc_no=equal_norm doc_date=+2d igst=+180.0(18.0%) …
 ]  # fmt: skip
 
 RESULT_SCHEMA: dict[str, pl.DataType] = {

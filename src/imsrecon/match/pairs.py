@@ -17,6 +17,7 @@ PAIRS_SCHEMA: dict[str, pl.DataType] = {
     "nearest_score": pl.Float64,
     "nearest_ruled_out_by": pl.String,
     "note": pl.String,  # free text the recommendation adds to its reason
+    "comparison": pl.String,  # every field's level for the pair
 }
 
 _IMS_COLS = {
@@ -80,7 +81,11 @@ def build_result(ims: pl.DataFrame, pr: pl.DataFrame, pairs: pl.DataFrame) -> pl
             pl.coalesce("_ims_fy", "_pr_fy").alias("fy"),
         )
     )
-    df = df.with_columns(matching_key_expr().alias("matching_key"))
+    df = df.with_columns(
+        matching_key_expr().alias("matching_key"),
+        pl.col("differences").fill_null(""),
+        pl.col("score").fill_null(0.0),
+    )
     df = _disambiguate(df)
     df = df.sort(
         pl.col("ims_idx").is_null(), "ims_idx", "pr_idx", nulls_last=True, maintain_order=True

@@ -1,0 +1,56 @@
+"""One-to-one assignment that maximises the total score (never greedy first-fit).
+
+Pairs whose two documents have no other accepted candidate are taken as they are; the rest are
+solved together as a minimum-cost full matching on a sparse bipartite graph where every
+document may also stay unpaired (a dummy partner), which is the same as maximising the summed
+score of the chosen pairs. Blocks never share an edge, so one solve covers them all.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+
+_EPSILON = 1e-6
+
+
+def assign(pairs: pl.DataFrame) -> pl.DataFrame:
+    """``pairs`` has i, j, score (accepted candidates only); returns the chosen (i, j) rows."""
+    if pairs.height == 0:
+        return pairs
+    counted = pairs.with_columns(
+        pl.len().over("i").alias("_ni"), pl.len().over("j").alias("_nj")
+    )
+    lone = counted.filter((pl.col("_ni") == 1) & (pl.col("_nj") == 1)).drop("_ni", "_nj")
+    contested = counted.filter((pl.col("_ni") > 1) | (pl.col("_nj") > 1)).drop("_ni", "_nj")
+    if contested.height == 0:
+        return lone
+    chosen = _solve(contested)
+    return pl.concat([lone, contested.join(chosen, on=["i", "j"], how="semi")])
+
+
+def _solve(pairs: pl.DataFrame) -> pl.DataFrame:
+    rows = pairs["i"].unique().sort()
+    cols = pairs["j"].unique().sort()
+    n, m = rows.len(), cols.len()
+    ri = pairs["i"].to_frame().join(rows.to_frame().with_row_index("r"), on="i", how="left")["r"].to_numpy()
+    cj = pairs["j"].to_frame().join(cols.to_frame().with_row_index("c"), on="j", how="left")["c"].to_numpy()
+    score = pairs["score"].to_numpy().astype(np.float64)
+    # rows: real i (n) then dummy e_j (m); columns: real j (m) then dummy d_i (n)
+    r_idx = np.concatenate([ri, np.arange(n), n + np.arange(m), n + cj])
+    c_idx = np.concatenate([cj, m + np.arange(n), np.arange(m), m + ri])
+    cost = np.concatenate([
+        2.0 - score,  # a real pair
+        np.ones(n),  # i stays unpaired
+        np.ones(m),  # j stays unpaired
+        np.full(len(score), _EPSILON),  # the two dummies of a real pair meet
+    ])
+    graph = coo_matrix((cost, (r_idx, c_idx)), shape=(n + m, m + n)).tocsr()
+    row_ind, col_ind = min_weight_full_bipartite_matching(graph)
+    real = (row_ind < n) & (col_ind < m)
+    return pl.DataFrame({
+        "i": rows.gather(row_ind[real]).cast(pl.UInt32),
+        "j": cols.gather(col_ind[real]).cast(pl.UInt32),
+    })

@@ -1,0 +1,181 @@
+"""Compare candidate pairs field by field: a level per field, the differences, a score, and
+whether the pair may be paired at all (and if not, which field ruled it out).
+
+A pairs frame holds the IMS side's fields with suffix ``_l`` and the register's with ``_r``.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from imsrecon.config import MatchConfig
+from imsrecon.match.numbers import NumberLevel, similarity
+from imsrecon.model import AMOUNT_HEADS
+
+SIDE_FIELDS = (
+    "supplier_gstin", "doc_no", "doc_no_norm", "core", "orig_doc_no_norm", "orig_core", "doc_date", "fy",
+    "tax_period", "place_of_supply", "flags", *AMOUNT_HEADS,
+)  # fmt: skip
+# A register date taken from the voucher (posting) date may trail the supplier's date this much.
+POSTING_LAG_DAYS = 60
+TAX_HEADS = ("igst", "cgst", "sgst", "cess")
+_NUMBER_WEIGHT = {
+    NumberLevel.EQUAL: 1.0,
+    NumberLevel.EQUAL_NORM: 0.97,
+    NumberLevel.ORIGINAL: 0.9,
+    NumberLevel.EQUAL_CORE: 0.85,
+    NumberLevel.DIFFERENT: 0.0,
+}
+# Weights of the score's parts (sum 1).
+W_NUMBER, W_DATE, W_TAXABLE, W_TAX, W_STRUCTURE = 0.45, 0.2, 0.2, 0.1, 0.05
+
+
+def _l(name: str) -> pl.Expr:
+    return pl.col(f"{name}_l")
+
+
+def _r(name: str) -> pl.Expr:
+    return pl.col(f"{name}_r")
+
+
+def _within(a: pl.Expr, b: pl.Expr, config: MatchConfig) -> pl.Expr:
+    tol = pl.max_horizontal(pl.lit(config.tolerance_rupees), a.abs() * (config.tolerance_percent or 0.0) / 100)
+    return (a - b).abs() <= tol + 1e-9
+
+
+def _closeness(a: pl.Expr, b: pl.Expr, config: MatchConfig) -> pl.Expr:
+    """1 within tolerance, falling to 0 as the relative difference reaches 20 %."""
+    rel = (a - b).abs() / pl.max_horizontal(a.abs(), b.abs(), pl.lit(1.0))
+    return pl.when(_within(a, b, config)).then(1.0).otherwise((1 - rel * 5).clip(0.0, 1.0))
+
+
+def number_levels(pairs: pl.DataFrame, config: MatchConfig) -> pl.DataFrame:
+    """Adds num_level (NumberLevel value) and num_sim (0..1) for each pair."""
+    dist, sim = similarity(pairs["core_l"], pairs["core_r"])
+    pairs = pairs.with_columns(pl.Series("_dist", dist), pl.Series("num_sim", sim))
+    raw_equal = _l("doc_no").str.strip_chars().str.to_uppercase() == _r("doc_no").str.strip_chars().str.to_uppercase()
+    core_ok = _l("core").str.len_chars() >= 2
+    level = (
+        pl.when(raw_equal).then(NumberLevel.EQUAL)
+        .when(_l("doc_no_norm") == _r("doc_no_norm")).then(NumberLevel.EQUAL_NORM)
+        .when(_l("orig_doc_no_norm") == _r("doc_no_norm")).then(NumberLevel.ORIGINAL)
+        .when(core_ok & ((_l("core") == _r("core")) | (_l("orig_core") == _r("core")))).then(NumberLevel.EQUAL_CORE)
+        .when(core_ok & (_r("core").str.len_chars() >= 2)
+              & ((pl.col("_dist") <= 1) & (_l("core").str.len_chars() >= 3)
+                 | (pl.col("num_sim") >= config.similarity_threshold))).then(NumberLevel.SIMILAR)
+        .otherwise(NumberLevel.DIFFERENT)
+    )
+    return pairs.with_columns(level.fill_null(NumberLevel.DIFFERENT).cast(pl.Int8).alias("num_level")).drop("_dist")
+
+
+def compare_pairs(pairs: pl.DataFrame, config: MatchConfig) -> pl.DataFrame:
+    """Levels, differences, score, accept and ruled_out_by for every candidate pair."""
+    if pairs.height == 0:
+        return pairs.with_columns(
+            pl.lit(None, pl.Int8).alias("num_level"), pl.lit(None, pl.Float64).alias("num_sim"),
+            pl.lit(None, pl.Int32).alias("date_diff"), pl.lit(None, pl.String).alias("differences"),
+            pl.lit(None, pl.Float64).alias("score"), pl.lit(None, pl.Boolean).alias("accept"),
+            pl.lit(None, pl.String).alias("ruled_out_by"), pl.lit(None, pl.String).alias("comparison"),
+        )
+    pairs = number_levels(pairs, config)
+    window = config.date_window_days
+    date_diff = (_r("doc_date") - _l("doc_date")).dt.total_days().cast(pl.Int32)
+    pairs = pairs.with_columns(date_diff.alias("date_diff"))
+    in_window = pl.col("date_diff").abs() <= window
+    within = {h: _within(_l(h), _r(h), config) for h in AMOUNT_HEADS}
+    tax_l = pl.sum_horizontal([_l(h) for h in TAX_HEADS])
+    tax_r = pl.sum_horizontal([_r(h) for h in TAX_HEADS])
+    tax_total_ok = _within(tax_l, tax_r, config)
+    heads_ok = pl.all_horizontal([within[h] for h in TAX_HEADS])
+    gstin_differs = _l("supplier_gstin").fill_null("") != _r("supplier_gstin").fill_null("")
+    pos_differs = (_l("place_of_supply") != _r("place_of_supply")).fill_null(False)
+    pairs = pairs.with_columns(
+        pl.concat_str(
+            [
+                pl.when(gstin_differs).then(pl.lit("supplier_gstin")),
+                pl.when(pl.col("date_diff") != 0).then(pl.lit("doc_date")),
+                *[pl.when(~within[h]).then(pl.lit(h)) for h in AMOUNT_HEADS],
+                pl.when(pos_differs).then(pl.lit("place_of_supply")),
+            ],
+            separator=";", ignore_nulls=True,
+        ).alias("differences"),
+        tax_total_ok.alias("_tax_ok"),
+        heads_ok.alias("_heads_ok"),
+        within["taxable_value"].alias("_taxable_ok"),
+    )
+
+    level = pl.col("num_level")
+    number_score = (
+        pl.when(level == NumberLevel.SIMILAR).then(0.45 + 0.4 * pl.col("num_sim"))
+        .otherwise(level.replace_strict({int(k): v for k, v in _NUMBER_WEIGHT.items()}, default=0.0))
+    )
+    date_score = pl.when(pl.col("date_diff") == 0).then(1.0).otherwise(
+        pl.when(in_window).then(0.8 * (1 - pl.col("date_diff").abs() / (window + 1))).otherwise(0.0)
+    )
+    structure = pl.when(pl.col("_heads_ok")).then(1.0).when(pl.col("_tax_ok")).then(0.6).otherwise(0.0)
+    score = (
+        W_NUMBER * number_score
+        + W_DATE * date_score
+        + W_TAXABLE * _closeness(_l("taxable_value"), _r("taxable_value"), config)
+        + W_TAX * _closeness(tax_l, tax_r, config)
+        + W_STRUCTURE * structure
+    ) * pl.when(gstin_differs).then(0.9).otherwise(1.0)
+
+    same_fy = _l("fy") == _r("fy")
+    strong = level >= NumberLevel.EQUAL_NORM
+    medium = level.is_in([NumberLevel.ORIGINAL, NumberLevel.EQUAL_CORE])
+    values_agree = pl.col("_taxable_ok") & pl.col("_tax_ok")
+    posting_date = _r("flags").fill_null("").str.contains("doc_date_from_voucher") & (
+        pl.col("date_diff").abs() <= POSTING_LAG_DAYS
+    )
+    ok_number = (
+        pl.when(strong).then(same_fy | in_window | posting_date)
+        .when(medium).then(in_window | pl.col("_taxable_ok"))
+        .when(level == NumberLevel.SIMILAR).then(in_window & values_agree)
+        .otherwise(in_window & values_agree & within["cess"])
+    )
+    ok_year = pl.lit(True) if config.cross_year else same_fy
+    ok_period = pl.lit(True) if config.cross_period else (_l("tax_period") == _r("tax_period")).fill_null(True)
+    accept = ok_number & ok_year & ok_period
+    ruled_out_by = (
+        pl.when(accept).then(pl.lit(None, pl.String))
+        .when(~ok_year).then(pl.lit("fy"))
+        .when(~ok_period).then(pl.lit("tax_period"))
+        .when(~in_window).then(pl.lit("doc_date"))
+        .when(~pl.col("_taxable_ok")).then(pl.lit("taxable_value"))
+        .when(~pl.col("_tax_ok")).then(pl.lit("tax"))
+        .otherwise(pl.lit("doc_no"))
+    )
+    return pairs.with_columns(
+        score.round(4).alias("score"), accept.alias("accept"), ruled_out_by.alias("ruled_out_by"),
+    ).with_columns(comparison_expr().alias("comparison")).drop("_tax_ok", "_heads_ok", "_taxable_ok")
+
+
+_LEVEL_NAMES = {int(level): level.label for level in NumberLevel}
+
+
+def comparison_expr() -> pl.Expr:
+    """A readable record of every field's level, e.g.
+    ``doc_no=similar(0.83) doc_date=+2d taxable_value=equal igst=+180.00(18.0%)``."""
+    def head(h: str) -> pl.Expr:
+        diff = _r(h) - _l(h)
+        pct = (diff / pl.max_horizontal(_l(h).abs(), pl.lit(0.01)) * 100).round(1)
+        return pl.format(
+            "{}={}", pl.lit(h),
+            pl.when(diff.abs() < 0.005).then(pl.lit("equal")).otherwise(
+                pl.format("{}({}%)", diff.round(2).cast(pl.String), pct.cast(pl.String))
+            ),
+        )
+
+    number = pl.col("num_level").replace_strict(_LEVEL_NAMES, default="different", return_dtype=pl.String)
+    number = pl.when(pl.col("num_level") == NumberLevel.SIMILAR).then(
+        pl.format("{}({})", number, pl.col("num_sim").round(2).cast(pl.String))
+    ).otherwise(number)
+    date = pl.when(pl.col("date_diff") == 0).then(pl.lit("equal")).otherwise(
+        pl.format("{}d", pl.col("date_diff").cast(pl.String))
+    )
+    return pl.concat_str(
+        [pl.format("doc_no={}", number), pl.format("doc_date={}", date), *[head(h) for h in AMOUNT_HEADS]],
+        separator=" ",
+    )
+

@@ -1,0 +1,138 @@
+"""The matching engine: exact pairs first, then an optimal assignment of the rest, block by
+block, then a PAN-level pass and a pass for register rows without a GSTIN; every unpaired
+document is told its nearest candidate and what ruled it out.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from imsrecon.config import MatchConfig
+from imsrecon.match.assign import assign
+from imsrecon.match.candidates import attach_sides, candidate_pairs
+from imsrecon.match.compare import compare_pairs
+from imsrecon.match.explain import explain_unpaired
+from imsrecon.match.numbers import NumberLevel, core_series
+from imsrecon.match.pairs import PAIRS_SCHEMA
+from imsrecon.model import AMOUNT_HEADS
+from imsrecon.result import MatchStatus
+
+IDENTITY = ["_rec", "supplier_gstin", "doc_class", "doc_no_norm", "fy"]
+BLOCK = ["_rec", "supplier_gstin", "doc_class"]
+PAN_BLOCK = ["_rec", "_pan", "doc_class"]
+OPEN_BLOCK = ["_rec", "doc_class"]
+
+
+def _side(docs: pl.DataFrame, idx: str) -> pl.DataFrame:
+    return docs.with_row_index(idx).with_columns(
+        pl.col("recipient_gstin").fill_null("").alias("_rec"),
+        pl.col("supplier_gstin").str.slice(2, 10).alias("_pan"),
+        pl.lit(None, pl.String).alias("core"),
+        pl.lit(None, pl.String).alias("orig_core"),
+    )
+
+
+def _with_cores(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(
+        core_series(frame["doc_no"]).alias("core"), core_series(frame["orig_doc_no"]).alias("orig_core")
+    )
+
+
+def _within_all(config: MatchConfig) -> pl.Expr:
+    checks = []
+    for h in AMOUNT_HEADS:
+        a, b = pl.col(h), pl.col(f"{h}_r")
+        tol = pl.max_horizontal(pl.lit(config.tolerance_rupees), a.abs() * (config.tolerance_percent or 0.0) / 100)
+        checks.append((a - b).abs() <= tol + 1e-9)
+    return pl.all_horizontal(checks) & (pl.col("doc_date") == pl.col("doc_date_r"))
+
+
+def exact_lock(left: pl.DataFrame, right: pl.DataFrame, config: MatchConfig) -> pl.DataFrame:
+    """(i, j) of pairs equal in identity, date and every amount; one to one, file order."""
+    cols = [*IDENTITY, "doc_date", *AMOUNT_HEADS]
+    joined = left.select("i", *cols).join(right.select("j", *cols), on=IDENTITY, suffix="_r")
+    exact = joined.filter(_within_all(config)).select("i", "j")
+    exact = exact.sort("i", "j").unique("i", keep="first", maintain_order=True)
+    return exact.sort("j", "i").unique("j", keep="first", maintain_order=True)
+
+
+def _copies(right: pl.DataFrame, locked: pl.DataFrame, config: MatchConfig) -> pl.DataFrame:
+    """Register rows that repeat a locked row (same identity and values): duplicates, with the
+    locked row they repeat (j of the first booking)."""
+    cols = [*IDENTITY, "doc_date", *AMOUNT_HEADS]
+    first = right.join(locked.select("j"), on="j", how="semi").select(pl.col("j").alias("first"), *cols)
+    rest = right.join(locked.select("j"), on="j", how="anti").select("j", *cols)
+    joined = rest.join(first, on=IDENTITY, suffix="_r")
+    return joined.filter(_within_all(config)).group_by("j").agg(pl.col("first").min())
+
+
+TIE = 0.001
+
+
+def unambiguous(accepted: pl.DataFrame) -> pl.DataFrame:
+    """Weak pairs (numbers only similar, or different) whose document has another weak candidate
+    scoring as high are dropped: when the books cannot tell two documents apart, neither is
+    paired rather than one at random."""
+    weak = pl.col("num_level") <= NumberLevel.SIMILAR
+    tied = pl.lit(False)
+    for side in ("i", "j"):
+        top = pl.col("score").filter(weak).max().over(side)
+        near_top = weak & (pl.col("score") >= top - TIE)
+        tied = tied | (near_top & (near_top.sum().over(side) > 1))
+    return accepted.filter(~tied)
+
+
+def _run_pass(
+    left: pl.DataFrame, right: pl.DataFrame, block: list[str], config: MatchConfig,
+    keep: pl.Expr | None = None,
+) -> pl.DataFrame:
+    """All compared candidate pairs of one pass (accepted or not)."""
+    cands = candidate_pairs(left, right, block, config.date_window_days)
+    compared = compare_pairs(attach_sides(cands, left, right), config)
+    return compared if keep is None else compared.filter(keep)
+
+
+def match_documents(ims: pl.DataFrame, pr: pl.DataFrame, config: MatchConfig) -> pl.DataFrame:
+    """The pairs frame (match.pairs.PAIRS_SCHEMA) for every IMS document and register row."""
+    left, right = _side(ims, "i"), _side(pr, "j")
+    locked = exact_lock(left, right, config)
+    copies = _copies(right, locked, config)
+    # the locked pairs' comparison (numbers are equal: the core is the normalised number)
+    lk = left.join(locked, on="i", how="semi").with_columns(pl.col("doc_no_norm").alias("core"))
+    rk = right.join(locked, on="j", how="semi").with_columns(pl.col("doc_no_norm").alias("core"))
+    chosen = [compare_pairs(attach_sides(locked, lk, rk), config)]
+    compared: list[pl.DataFrame] = []
+
+    open_l = _with_cores(left.join(locked, on="i", how="anti"))
+    open_r = _with_cores(right.join(locked, on="j", how="anti").join(copies, on="j", how="anti"))
+    passes = [
+        (BLOCK, None),
+        (PAN_BLOCK, pl.col("supplier_gstin_l") != pl.col("supplier_gstin_r")),
+        (OPEN_BLOCK, (pl.col("num_level") >= NumberLevel.EQUAL_NORM)
+         & ~pl.col("differences").str.contains("taxable_value")),
+    ]
+    for block, keep in passes:
+        right_part = open_r.filter(pl.col("supplier_gstin").is_null()) if block is OPEN_BLOCK else open_r
+        done = _run_pass(open_l, right_part, block, config, keep)
+        compared.append(done)
+        picked = assign(unambiguous(done.filter(pl.col("accept"))).select("i", "j", "score"))
+        picked = done.join(picked.select("i", "j"), on=["i", "j"], how="semi")
+        chosen.append(picked)
+        open_l = open_l.join(picked, on="i", how="anti")
+        open_r = open_r.join(picked, on="j", how="anti")
+
+    paired = pl.concat(chosen, how="diagonal_relaxed")
+    pairs = paired.select(
+        "i", "j",
+        pl.when(pl.col("differences") != "").then(pl.lit(MatchStatus.MISMATCH.value))
+        .when(pl.col("num_level") >= NumberLevel.EQUAL_NORM).then(pl.lit(MatchStatus.EXACT.value))
+        .otherwise(pl.lit(MatchStatus.PROBABLE.value)).alias("match_status"),
+        "differences", "score", "comparison",
+    )
+    unpaired = explain_unpaired(
+        left, right, open_l, open_r, copies, paired, pl.concat(compared, how="diagonal_relaxed"), config
+    )
+    out = pl.concat([pairs, unpaired], how="diagonal_relaxed").rename({"i": "ims_idx", "j": "pr_idx"})
+    return out.select([
+        (pl.col(c) if c in out.columns else pl.lit(None)).cast(t).alias(c) for c, t in PAIRS_SCHEMA.items()
+    ])

@@ -1,0 +1,91 @@
+"""Document numbers as books garble them: the core of a number, its near neighbours, and how
+alike two numbers are.
+
+``doc_no_norm`` (importers) folds case, separators and leading zeros. The *core* also drops
+financial-year tokens in every common spelling (``2025-26``, ``25-26``, ``2025/26``,
+``2025-2026``, ``FY25-26``, ``20252026``) and a leading alphabetic prefix (``MH/77`` → ``77``).
+"""
+
+from __future__ import annotations
+
+import re
+from enum import IntEnum
+
+import numpy as np
+import polars as pl
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from imsrecon.normalise.docno import doc_no_norm_expr
+
+# Two years side by side: 2025-26, 25-26, 2025/26, 2025-2026, FY 25-26, and 20252026 / FY2526.
+_FY_TOKEN = re.compile(
+    r"(?<![0-9])(?:FY\s*)?(?:20)?([0-9]{2})\s*[-/]\s*(?:20)?([0-9]{2})(?![0-9])"
+    r"|(?<![0-9])20([0-9]{2})20([0-9]{2})(?![0-9])"
+    r"|FY\s*(?:20)?([0-9]{2})(?:20)?([0-9]{2})(?![0-9])"
+)
+MIN_CORE_FOR_NEIGHBOURS = 2
+
+
+class NumberLevel(IntEnum):
+    """How two document numbers agree, strongest first (higher is stronger)."""
+
+    DIFFERENT = 0
+    SIMILAR = 1  # one keystroke apart, or similarity above the threshold
+    EQUAL_CORE = 2  # equal once FY tokens and an alphabetic prefix are dropped
+    ORIGINAL = 3  # the register holds the amendment's original number
+    EQUAL_NORM = 4  # equal after folding case, separators and leading zeros
+    EQUAL = 5  # equal as written (case and surrounding spaces aside)
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+def _strip_fy(match: re.Match[str]) -> str:
+    groups = [g for g in match.groups() if g is not None]
+    first, second = int(groups[0]), int(groups[1])
+    return "/" if second == (first + 1) % 100 else match.group(0)
+
+
+def strip_fy_tokens(number: str) -> str:
+    """Drop financial-year tokens whose second year follows the first (2025-26, 24/25 …)."""
+    return _FY_TOKEN.sub(_strip_fy, number.upper())
+
+
+def core_series(numbers: pl.Series) -> pl.Series:
+    """The core of each number (computed once per distinct number)."""
+    uniques = numbers.drop_nulls().unique()
+    stripped = pl.Series([strip_fy_tokens(n) for n in uniques.to_list()], dtype=pl.String)
+    cores = (
+        pl.DataFrame({"n": uniques, "s": stripped})
+        .with_columns(doc_no_norm_expr(pl.col("s")).alias("norm"))
+        .with_columns(
+            pl.coalesce(
+                pl.col("norm").str.replace(r"^[A-Z]+", "").replace("", None), pl.col("norm"), pl.lit("")
+            ).alias("core")
+        )
+    )
+    mapping = dict(zip(cores["n"].to_list(), cores["core"].to_list(), strict=True))
+    return numbers.replace_strict(mapping, default=None, return_dtype=pl.String)
+
+
+def neighbour_keys(core: pl.Expr) -> pl.Expr:
+    """The core and every string made by deleting one character of it: two cores one edit
+    apart (substitution, insertion, deletion or adjacent transposition) share a key."""
+    n = core.str.len_chars()
+    deletions = [
+        pl.when(n > i).then(core.str.slice(0, i) + core.str.slice(i + 1)) for i in range(16)
+    ]
+    return pl.concat_list([core, *deletions]).list.drop_nulls().list.unique()
+
+
+def similarity(a: pl.Series, b: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(edit distance with adjacent transpositions, normalised similarity 0..1) pairwise."""
+    left = a.fill_null("").to_list()
+    right = b.fill_null("").to_list()
+    if not left:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    dist = process.cpdist(left, right, scorer=OSA.distance, workers=-1)
+    sim = process.cpdist(left, right, scorer=OSA.normalized_similarity, workers=-1)
+    return np.asarray(dist, dtype=np.int64), np.asarray(sim, dtype=np.float64)
