@@ -35,7 +35,7 @@ class FileImport:
 
     path: Path
     side: str
-    import_id: int
+    import_id: int | None  # None with an in-memory workspace: nothing is kept
     already_imported: bool
     summary: dict[str, object]
     issues: list[RowIssue] = field(default_factory=list)
@@ -75,6 +75,10 @@ def import_files(
                 ws.load_issues(import_id),
             ))
             continue
+        if ws.is_memory:  # nothing outlives the command: keep the documents in memory only
+            out.append(FileImport(path, file_side, None, False, result.summary(), result.issues, result.notes,
+                                  result.documents))
+            continue
         progress(f"saving {path.name}")
         outcome = ws.record_import(result, digest, str(path))
         out.append(FileImport(
@@ -96,7 +100,7 @@ def documents_of(ws: Workspace, imports: Sequence[FileImport]) -> pl.DataFrame:
 @dataclass
 class RunOutcome:
     reconciliation: Reconciliation
-    run_id: int
+    run_id: int | None  # None with an in-memory workspace
     imports: list[FileImport]
     out_path: Path | None = None
 
@@ -128,13 +132,15 @@ def run_reconciliation(
     ims_docs = documents_of(ws, ims_imports)
     pr_docs = documents_of(ws, pr_imports)
     rec = reconcile(ims_docs, pr_docs, config, options.recipient_gstin)
-    progress("saving the run")
     run_config = {"match": config.to_dict(), "recipient_gstin": options.recipient_gstin,
                   "mapping_file": str(options.mapping_file) if options.mapping_file else None,
                   "tool_version": __version__}
-    run_id = ws.record_run(
-        run_config, [fi.import_id for fi in ims_imports], [fi.import_id for fi in pr_imports], rec.result
-    )
+    run_id = None
+    if not ws.is_memory:
+        progress("saving the run")
+        run_id = ws.record_run(
+            run_config, [fi.import_id for fi in ims_imports], [fi.import_id for fi in pr_imports], rec.result
+        )
     outcome = RunOutcome(rec, run_id, ims_imports + pr_imports)
     if out is not None:
         progress(f"writing {out.name}")

@@ -158,7 +158,8 @@ def reconcile(
         render.print_json(summary)
         return
     render.print_import_table(summary["files"])  # type: ignore[arg-type]
-    render.console.print(render.counts_table(summary["counts"], f"Reconciliation run {outcome.run_id}"))  # type: ignore[arg-type]
+    title = f"Reconciliation run {outcome.run_id}" if outcome.run_id else "Reconciliation (not kept: --db :memory:)"
+    render.console.print(render.counts_table(summary["counts"], title))  # type: ignore[arg-type]
     if outcome.reconciliation.reverse_charge.height:
         render.console.print(f"{outcome.reconciliation.reverse_charge.height} reverse-charge register rows "
                              "kept out of IMS matching (listed in the Excel report).")
