@@ -13,7 +13,7 @@ import polars as pl
 
 from imsrecon.issues import RowIssue, Severity
 from imsrecon.model import AMOUNT_HEADS, DOCUMENT_SCHEMA, Side, conform
-from imsrecon.normalise.amounts import amount_blank, amount_expr
+from imsrecon.normalise.amounts import amount_blank, parse_amount_series
 from imsrecon.normalise.dates import financial_year_expr, parse_date_series, tax_period_expr
 from imsrecon.normalise.docno import doc_no_norm_expr
 from imsrecon.normalise.gstin import gstin_clean_expr
@@ -73,10 +73,12 @@ def assemble(raw: RawFrame, keep: tuple[str, ...] = ()) -> tuple[pl.DataFrame, l
     text_amounts = [n for n in amounts if n not in numeric]
     parsed = df.with_columns(
         [pl.col(n).cast(pl.String).str.strip_chars().alias(f"_raw_{n}") for n in text_amounts + dates]
-        + [(pl.col(n).cast(pl.Float64).round(2) if n in numeric else amount_expr(pl.col(n))).alias(n) for n in amounts]
+        + [pl.col(n).cast(pl.Float64).round(2) for n in amounts if n in numeric]
     )
-    parsed = parsed.with_columns(parse_date_series(parsed[n]) for n in dates)
-    masks = {n: ~amount_blank(pl.col(f"_raw_{n}")) & pl.col(n).is_null() for n in text_amounts}
+    parsed = parsed.with_columns(
+        [parse_date_series(parsed[n]) for n in dates] + [parse_amount_series(parsed[n]) for n in text_amounts]
+    )
+    masks = {n: pl.col(n).is_null() & ~amount_blank(pl.col(f"_raw_{n}")) for n in text_amounts}
     masks |= {n: (pl.col(f"_raw_{n}").fill_null("") != "") & pl.col(n).is_null() for n in dates}
     blank_no = pl.col("doc_no").cast(pl.String).str.strip_chars().fill_null("") == ""
     parsed = parsed.with_columns([m.alias(f"_bad_{n}") for n, m in masks.items()] + [blank_no.alias("_bad_doc_no")])

@@ -21,50 +21,58 @@ def _pairs_on(left: pl.DataFrame, right: pl.DataFrame, block: list[str], lkey: p
     return lk.join(rk, on=[*block, "_k"], how="inner").select("i", "j")
 
 
-def candidate_pairs(
-    left: pl.DataFrame, right: pl.DataFrame, block: list[str], window_days: int
-) -> pl.DataFrame:
-    """Unique (i, j) candidate pairs that share a block and at least one key."""
-    if left.height == 0 or right.height == 0:
-        return pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32})
-    parts = [
-        _pairs_on(left, right, block, pl.col("doc_no_norm"), pl.col("doc_no_norm")),
-        _pairs_on(left, right, block, pl.col("core"), pl.col("core")),
-        _pairs_on(left, right, block, pl.col("orig_doc_no_norm"), pl.col("doc_no_norm")),
-        _pairs_on(left, right, block, pl.col("orig_core"), pl.col("core")),
-    ]
-    # near neighbours: one deletion away
-    def neighbours(frame: pl.DataFrame, idx: str) -> pl.DataFrame:
-        return (
-            frame.filter(pl.col("core").str.len_chars() >= _MIN_NEIGHBOUR_CORE)
-            .select(idx, *block, neighbour_keys(pl.col("core")).alias("_k"))
-            .explode("_k")
-            .filter(pl.col("_k").str.len_chars() >= _MIN_NEIGHBOUR_CORE - 1)
-        )
+STRONG, WEAK = "strong", "weak"
 
-    parts.append(neighbours(left, "i").join(neighbours(right, "j"), on=[*block, "_k"]).select("i", "j"))
-    # equal taxable value (to the rupee, either side of a rounding edge) in the same few days
+
+def candidate_pairs(
+    left: pl.DataFrame, right: pl.DataFrame, block: list[str], window_days: int, kind: str = STRONG
+) -> pl.DataFrame:
+    """Unique (i, j) candidate pairs that share a block and at least one key.
+
+    ``strong``: the normalised number, its core, or the amendment's original number.
+    ``weak``: a near neighbour of the core, or the taxable value to the rupee, in either case
+    within the date window (the window is where such pairs may be accepted at all).
+    """
+    empty = pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32})
+    if left.height == 0 or right.height == 0:
+        return empty
+    if kind == STRONG:
+        parts = [
+            _pairs_on(left, right, block, pl.col("doc_no_norm"), pl.col("doc_no_norm")),
+            _pairs_on(left, right, block, pl.col("core"), pl.col("core")),
+            _pairs_on(left, right, block, pl.col("orig_doc_no_norm"), pl.col("doc_no_norm")),
+            _pairs_on(left, right, block, pl.col("orig_core"), pl.col("core")),
+        ]
+        return pl.concat(parts).unique()
     bucket = window_days + 1
 
-    def amount_keys(frame: pl.DataFrame, idx: str, spread: bool) -> pl.DataFrame:
+    def keyed(frame: pl.DataFrame, idx: str, key: pl.Expr, spread: bool) -> pl.DataFrame:
+        """idx, block, key, date bucket; list keys exploded; ``spread`` adds the neighbouring
+        date buckets so that the two sides meet within the window."""
         out = frame.select(
-            idx, *block, pl.col("taxable_value").round(0).cast(pl.Int64).alias("_a"),
-            (pl.col("doc_date").cast(pl.Int32) // bucket).alias("_b"), pl.col("doc_date").alias("_d"),
-        ).drop_nulls(["_a", "_b"])
+            idx, *block, key.alias("_k"), (pl.col("doc_date").cast(pl.Int32) // bucket).alias("_b"),
+            pl.col("doc_date").alias("_d"),
+        )
+        if isinstance(out.schema["_k"], pl.List):
+            out = out.explode("_k")
+        if out.schema["_k"] == pl.String:
+            out = out.filter(pl.col("_k").str.len_chars() >= _MIN_NEIGHBOUR_CORE - 1)
+        out = out.drop_nulls(["_k", "_b"])
         if spread:
-            out = out.with_columns(
-                pl.concat_list(pl.col("_a") - 1, pl.col("_a"), pl.col("_a") + 1).alias("_a"),
-                pl.concat_list(pl.col("_b") - 1, pl.col("_b"), pl.col("_b") + 1).alias("_b"),
-            ).explode("_a").explode("_b")
+            out = out.with_columns(pl.concat_list(pl.col("_b") - 1, pl.col("_b"), pl.col("_b") + 1).alias("_b")).explode("_b")
         return out
 
-    by_amount = amount_keys(left, "i", False).join(
-        amount_keys(right, "j", True), on=[*block, "_a", "_b"], suffix="_r"
-    )
-    parts.append(
-        by_amount.filter((pl.col("_d_r") - pl.col("_d")).dt.total_days().abs() <= window_days).select("i", "j")
-    )
-    return pl.concat(parts).unique()
+    def within(joined: pl.DataFrame) -> pl.DataFrame:
+        return joined.filter((pl.col("_d_r") - pl.col("_d")).dt.total_days().abs() <= window_days).select("i", "j")
+
+    long_l = left.filter(pl.col("core").str.len_chars() >= _MIN_NEIGHBOUR_CORE)
+    long_r = right.filter(pl.col("core").str.len_chars() >= _MIN_NEIGHBOUR_CORE)
+    near = neighbour_keys(pl.col("core"))
+    by_number = keyed(long_l, "i", near, False).join(keyed(long_r, "j", near, True), on=[*block, "_k", "_b"], suffix="_r")
+    rupees = pl.col("taxable_value").round(0).cast(pl.Int64)
+    amount_r = keyed(right, "j", pl.concat_list(rupees - 1, rupees, rupees + 1), True)
+    by_amount = keyed(left, "i", rupees, False).join(amount_r, on=[*block, "_k", "_b"], suffix="_r")
+    return pl.concat([within(by_number), within(by_amount)]).unique()
 
 
 def attach_sides(pairs: pl.DataFrame, left: pl.DataFrame, right: pl.DataFrame) -> pl.DataFrame:

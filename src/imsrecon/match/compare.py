@@ -75,7 +75,7 @@ def compare_pairs(pairs: pl.DataFrame, config: MatchConfig) -> pl.DataFrame:
             pl.lit(None, pl.Int8).alias("num_level"), pl.lit(None, pl.Float64).alias("num_sim"),
             pl.lit(None, pl.Int32).alias("date_diff"), pl.lit(None, pl.String).alias("differences"),
             pl.lit(None, pl.Float64).alias("score"), pl.lit(None, pl.Boolean).alias("accept"),
-            pl.lit(None, pl.String).alias("ruled_out_by"), pl.lit(None, pl.String).alias("comparison"),
+            pl.lit(None, pl.String).alias("ruled_out_by"),
         )
     pairs = number_levels(pairs, config)
     window = config.date_window_days
@@ -108,7 +108,7 @@ def compare_pairs(pairs: pl.DataFrame, config: MatchConfig) -> pl.DataFrame:
     number_score = (
         pl.when(level == NumberLevel.SIMILAR).then(0.45 + 0.4 * pl.col("num_sim"))
         .otherwise(level.replace_strict({int(k): v for k, v in _NUMBER_WEIGHT.items()}, default=0.0))
-    )
+    )  # a weight for SIMILAR grows with the similarity
     date_score = pl.when(pl.col("date_diff") == 0).then(1.0).otherwise(
         pl.when(in_window).then(0.8 * (1 - pl.col("date_diff").abs() / (window + 1))).otherwise(0.0)
     )
@@ -148,7 +148,42 @@ def compare_pairs(pairs: pl.DataFrame, config: MatchConfig) -> pl.DataFrame:
     )
     return pairs.with_columns(
         score.round(4).alias("score"), accept.alias("accept"), ruled_out_by.alias("ruled_out_by"),
-    ).with_columns(comparison_expr().alias("comparison")).drop("_tax_ok", "_heads_ok", "_taxable_ok")
+    ).drop("_tax_ok", "_heads_ok", "_taxable_ok")
+
+
+def score_for_level(level: pl.Expr) -> pl.Expr:
+    """The score of a pair that agrees in everything but, perhaps, the number's spelling."""
+    weight = level.replace_strict({int(k): v for k, v in _NUMBER_WEIGHT.items()}, default=0.0)
+    return (1.0 - W_NUMBER * (1.0 - weight)).round(4)
+
+
+def compare_exact(pairs: pl.DataFrame) -> pl.DataFrame:
+    """The comparison of pairs already known equal in identity, date and amounts (no fuzzy
+    work): numbers equal as written or after normalisation."""
+    raw_equal = _l("doc_no").str.strip_chars().str.to_uppercase() == _r("doc_no").str.strip_chars().str.to_uppercase()
+    level = pl.when(raw_equal).then(NumberLevel.EQUAL).otherwise(NumberLevel.EQUAL_NORM).cast(pl.Int8)
+    return pairs.with_columns(
+        level.alias("num_level"), pl.lit(1.0).alias("num_sim"), pl.lit(0, pl.Int32).alias("date_diff"),
+        pl.lit("").alias("differences"), score_for_level(level).alias("score"), pl.lit(True).alias("accept"),
+        pl.lit(None, pl.String).alias("ruled_out_by"),
+    )
+
+
+def with_comparison(pairs: pl.DataFrame) -> pl.DataFrame:
+    """Adds the readable ``comparison`` of each compared pair. Pairs equal in every field get
+    their text without the per-field formatting work."""
+    plain = (pl.col("date_diff") == 0) & pl.all_horizontal([(_r(h) - _l(h)).abs() < 0.005 for h in AMOUNT_HEADS])
+    flagged = pairs.with_columns(plain.fill_null(False).alias("_plain"))
+    easy = flagged.filter(pl.col("_plain"))
+    rest = flagged.filter(~pl.col("_plain"))
+    tail = " doc_date=equal " + " ".join(f"{h}=equal" for h in AMOUNT_HEADS)
+    easy = easy.with_columns(
+        pl.when(pl.col("num_level") == NumberLevel.EQUAL).then(pl.lit("doc_no=equal" + tail))
+        .when(pl.col("num_level") == NumberLevel.EQUAL_NORM).then(pl.lit("doc_no=equal_norm" + tail))
+        .otherwise(comparison_expr()).alias("comparison")
+    )
+    rest = rest.with_columns(comparison_expr().alias("comparison"))
+    return pl.concat([easy, rest]).drop("_plain")
 
 
 _LEVEL_NAMES = {int(level): level.label for level in NumberLevel}

@@ -9,8 +9,8 @@ import polars as pl
 
 from imsrecon.config import MatchConfig
 from imsrecon.match.assign import assign
-from imsrecon.match.candidates import attach_sides, candidate_pairs
-from imsrecon.match.compare import compare_pairs
+from imsrecon.match.candidates import STRONG, WEAK, attach_sides, candidate_pairs
+from imsrecon.match.compare import compare_exact, compare_pairs, with_comparison
 from imsrecon.match.explain import explain_unpaired
 from imsrecon.match.numbers import NumberLevel, core_series
 from imsrecon.match.pairs import PAIRS_SCHEMA
@@ -73,21 +73,24 @@ def unambiguous(accepted: pl.DataFrame) -> pl.DataFrame:
     """Weak pairs (numbers only similar, or different) whose document has another weak candidate
     scoring as high are dropped: when the books cannot tell two documents apart, neither is
     paired rather than one at random."""
-    weak = pl.col("num_level") <= NumberLevel.SIMILAR
-    tied = pl.lit(False)
+    weak = accepted.filter(pl.col("num_level") <= NumberLevel.SIMILAR).select("i", "j", "score")
+    if weak.height == 0:
+        return accepted
+    tied = []
     for side in ("i", "j"):
-        top = pl.col("score").filter(weak).max().over(side)
-        near_top = weak & (pl.col("score") >= top - TIE)
-        tied = tied | (near_top & (near_top.sum().over(side) > 1))
-    return accepted.filter(~tied)
+        top = weak.group_by(side).agg(pl.col("score").max().alias("_top"))
+        near = weak.join(top, on=side).filter(pl.col("score") >= pl.col("_top") - TIE)
+        crowded = near.group_by(side).len().filter(pl.col("len") > 1).select(side)
+        tied.append(near.join(crowded, on=side, how="semi").select("i", "j"))
+    return accepted.join(pl.concat(tied), on=["i", "j"], how="anti")
 
 
 def _run_pass(
     left: pl.DataFrame, right: pl.DataFrame, block: list[str], config: MatchConfig,
-    keep: pl.Expr | None = None,
+    keep: pl.Expr | None = None, kind: str = STRONG,
 ) -> pl.DataFrame:
     """All compared candidate pairs of one pass (accepted or not)."""
-    cands = candidate_pairs(left, right, block, config.date_window_days)
+    cands = candidate_pairs(left, right, block, config.date_window_days, kind)
     compared = compare_pairs(attach_sides(cands, left, right), config)
     return compared if keep is None else compared.filter(keep)
 
@@ -100,20 +103,31 @@ def match_documents(ims: pl.DataFrame, pr: pl.DataFrame, config: MatchConfig) ->
     # the locked pairs' comparison (numbers are equal: the core is the normalised number)
     lk = left.join(locked, on="i", how="semi").with_columns(pl.col("doc_no_norm").alias("core"))
     rk = right.join(locked, on="j", how="semi").with_columns(pl.col("doc_no_norm").alias("core"))
-    chosen = [compare_pairs(attach_sides(locked, lk, rk), config)]
+    chosen = [compare_exact(attach_sides(locked, lk, rk))]
     compared: list[pl.DataFrame] = []
 
     open_l = _with_cores(left.join(locked, on="i", how="anti"))
     open_r = _with_cores(right.join(locked, on="j", how="anti").join(copies, on="j", how="anti"))
+    # 1. same supplier GSTIN: strong keys for all; weak keys for documents that have no clean
+    #    strong candidate (one that agrees in every field), solved together in one assignment
+    strong = _run_pass(open_l, open_r, BLOCK, config)
+    clean = strong.filter(pl.col("accept") & (pl.col("differences") == ""))
+    weak = _run_pass(
+        open_l.join(clean, on="i", how="anti"), open_r.join(clean, on="j", how="anti"), BLOCK, config, kind=WEAK
+    )
     passes = [
-        (BLOCK, None),
-        (PAN_BLOCK, pl.col("supplier_gstin_l") != pl.col("supplier_gstin_r")),
-        (OPEN_BLOCK, (pl.col("num_level") >= NumberLevel.EQUAL_NORM)
-         & ~pl.col("differences").str.contains("taxable_value")),
+        (pl.concat([strong, weak.join(strong, on=["i", "j"], how="anti")], how="diagonal_relaxed"), None),
+        # 2. same PAN, another GSTIN (a wrong branch): strong keys
+        (None, (PAN_BLOCK, pl.col("supplier_gstin_l") != pl.col("supplier_gstin_r"))),
+        # 3. register rows without a GSTIN: the normalised number and the taxable value must agree
+        (None, (OPEN_BLOCK, (pl.col("num_level") >= NumberLevel.EQUAL_NORM)
+                & ~pl.col("differences").str.contains("taxable_value"))),
     ]
-    for block, keep in passes:
-        right_part = open_r.filter(pl.col("supplier_gstin").is_null()) if block is OPEN_BLOCK else open_r
-        done = _run_pass(open_l, right_part, block, config, keep)
+    for done, spec in passes:
+        if done is None:
+            block, keep = spec
+            right_part = open_r.filter(pl.col("supplier_gstin").is_null()) if block is OPEN_BLOCK else open_r
+            done = _run_pass(open_l, right_part, block, config, keep)
         compared.append(done)
         picked = assign(unambiguous(done.filter(pl.col("accept"))).select("i", "j", "score"))
         picked = done.join(picked.select("i", "j"), on=["i", "j"], how="semi")
@@ -121,7 +135,7 @@ def match_documents(ims: pl.DataFrame, pr: pl.DataFrame, config: MatchConfig) ->
         open_l = open_l.join(picked, on="i", how="anti")
         open_r = open_r.join(picked, on="j", how="anti")
 
-    paired = pl.concat(chosen, how="diagonal_relaxed")
+    paired = with_comparison(pl.concat(chosen, how="diagonal_relaxed"))
     pairs = paired.select(
         "i", "j",
         pl.when(pl.col("differences") != "").then(pl.lit(MatchStatus.MISMATCH.value))
