@@ -2,49 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import polars as pl
 import pytest
+from builders import S2, R, doc, frame, run
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from imsrecon.config import MatchConfig
-from imsrecon.model import conform
-from imsrecon.normalise.dates import financial_year
-from imsrecon.normalise.docno import normalise_doc_no
 from imsrecon.reconcile import reconcile
 from imsrecon.result import CONTRACT_COLUMNS, RESULT_SCHEMA
-
-R = "27AAPFU0939F1ZV"
-S1 = "27AAPFU0939F1ZV"
-S2 = "29AAGCB1286Q1Z0"
-
-
-def doc(side: str, no: str, date: str = "2025-04-01", supplier: str = S1, cls: str = "invoice",
-        tv: float = 1000.0, igst: float = 0.0, cgst: float = 90.0, sgst: float = 90.0, row: int = 1,
-        **extra) -> dict:
-    d = dt.date.fromisoformat(date)
-    norm = normalise_doc_no(no)
-    base = {
-        "side": side, "source_kind": "test", "src_file": f"{side}.file", "src_row": row,
-        "recipient_gstin": R, "supplier_gstin": supplier, "doc_class": cls, "doc_no": no,
-        "doc_no_norm": norm, "doc_date": d, "fy": financial_year(d), "taxable_value": tv, "igst": igst,
-        "cgst": cgst, "sgst": sgst, "cess": 0.0, "doc_value": tv + igst + cgst + sgst,
-        "reverse_charge": False,
-    }
-    if side == "ims":
-        base |= {"ims_section": {"invoice": "b2b", "credit_note": "b2bcn", "debit_note": "b2bdn"}[cls],
-                 "action": "N", "ispendactblocked": "N"}
-    return base | extra
-
-
-def frame(rows: list[dict]) -> pl.DataFrame:
-    return conform(pl.DataFrame(rows, infer_schema_length=None)) if rows else conform(pl.DataFrame())
-
-
-def run(ims_rows, pr_rows, **cfg):
-    return reconcile(frame(ims_rows), frame(pr_rows), MatchConfig(**cfg)).result
 
 
 def by_status(result: pl.DataFrame) -> dict[str, list]:

@@ -23,10 +23,19 @@ PAN_BLOCK = ["_rec", "_pan", "doc_class"]
 OPEN_BLOCK = ["_rec", "doc_class"]
 
 
+_NEEDED = (
+    "supplier_gstin", "doc_class", "doc_no", "doc_no_norm", "orig_doc_no", "orig_doc_no_norm", "doc_date", "fy",
+    "tax_period", "place_of_supply", "flags", *AMOUNT_HEADS, "src_row", "ims_section",
+)  # fmt: skip
+
+
 def _side(docs: pl.DataFrame, idx: str) -> pl.DataFrame:
-    return docs.with_row_index(idx).with_columns(
+    """The columns matching needs (narrow frames keep joins and filters cheap)."""
+    return docs.select(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias(idx),
         pl.col("recipient_gstin").fill_null("").alias("_rec"),
         pl.col("supplier_gstin").str.slice(2, 10).alias("_pan"),
+        *_NEEDED,
         pl.lit(None, pl.String).alias("core"),
         pl.lit(None, pl.String).alias("orig_core"),
     )
@@ -115,25 +124,24 @@ def match_documents(ims: pl.DataFrame, pr: pl.DataFrame, config: MatchConfig) ->
     weak = _run_pass(
         open_l.join(clean, on="i", how="anti"), open_r.join(clean, on="j", how="anti"), BLOCK, config, kind=WEAK
     )
-    passes = [
-        (pl.concat([strong, weak.join(strong, on=["i", "j"], how="anti")], how="diagonal_relaxed"), None),
-        # 2. same PAN, another GSTIN (a wrong branch): strong keys
-        (None, (PAN_BLOCK, pl.col("supplier_gstin_l") != pl.col("supplier_gstin_r"))),
-        # 3. register rows without a GSTIN: the normalised number and the taxable value must agree
-        (None, (OPEN_BLOCK, (pl.col("num_level") >= NumberLevel.EQUAL_NORM)
-                & ~pl.col("differences").str.contains("taxable_value"))),
-    ]
-    for done, spec in passes:
-        if done is None:
-            block, keep = spec
-            right_part = open_r.filter(pl.col("supplier_gstin").is_null()) if block is OPEN_BLOCK else open_r
-            done = _run_pass(open_l, right_part, block, config, keep)
+
+    def settle(done: pl.DataFrame) -> None:
+        """Assign one pass's accepted candidates; what is paired leaves the open sets."""
+        nonlocal open_l, open_r
         compared.append(done)
         picked = assign(unambiguous(done.filter(pl.col("accept"))).select("i", "j", "score"))
         picked = done.join(picked.select("i", "j"), on=["i", "j"], how="semi")
         chosen.append(picked)
         open_l = open_l.join(picked, on="i", how="anti")
         open_r = open_r.join(picked, on="j", how="anti")
+
+    settle(pl.concat([strong, weak.join(strong, on=["i", "j"], how="anti")], how="diagonal_relaxed"))
+    if config.pan_pass:  # 2. same PAN, another GSTIN (a wrong branch): strong keys only
+        settle(_run_pass(open_l, open_r, PAN_BLOCK, config, pl.col("supplier_gstin_l") != pl.col("supplier_gstin_r")))
+    # 3. register rows without a GSTIN: the normalised number and the taxable value must agree
+    no_gstin = open_r.filter(pl.col("supplier_gstin").is_null())
+    settle(_run_pass(open_l, no_gstin, OPEN_BLOCK, config, (pl.col("num_level") >= NumberLevel.EQUAL_NORM)
+                     & ~pl.col("differences").str.contains("taxable_value")))
 
     paired = with_comparison(pl.concat(chosen, how="diagonal_relaxed"))
     pairs = paired.select(

@@ -87,9 +87,10 @@ def build_result(ims: pl.DataFrame, pr: pl.DataFrame, pairs: pl.DataFrame) -> pl
         pl.col("score").fill_null(0.0),
     )
     df = _disambiguate(df)
-    df = df.sort(
-        pl.col("ims_idx").is_null(), "ims_idx", "pr_idx", nulls_last=True, maintain_order=True
+    order = pl.when(pl.col("ims_idx").is_not_null()).then(pl.col("ims_idx").cast(pl.Int64)).otherwise(
+        pl.col("pr_idx").cast(pl.Int64) + ims.height
     )
+    df = df.sort(order)
     drop = [c for c in df.columns if c.startswith("_") or c.endswith("_idx") or c == "note"]
     return conform_result(df.with_columns(pl.col("note").alias("reason")).drop(drop))
 
@@ -123,12 +124,18 @@ def matching_key_expr() -> pl.Expr:
 def _disambiguate(df: pl.DataFrame) -> pl.DataFrame:
     """Equal keys (a register row booked twice, the same number in two IMS files) get #2, #3 …
     in file order, so that every result row has its own key."""
-    order = pl.int_range(pl.len()).over(
-        "matching_key", order_by=[pl.coalesce("ims_idx", "pr_idx"), "pr_idx"]
+    repeated = pl.col("matching_key").is_duplicated()
+    if not df.select(repeated.any()).item():
+        return df
+    df = df.with_row_index("_pos")
+    dup = df.filter(repeated).select(
+        "_pos",
+        pl.int_range(pl.len()).over("matching_key", order_by=[pl.coalesce("ims_idx", "pr_idx"), "pr_idx"]).alias("_n"),
     )
+    df = df.join(dup, on="_pos", how="left", maintain_order="left")
     return df.with_columns(
-        pl.when(order == 0)
+        pl.when(pl.col("_n").fill_null(0) == 0)
         .then(pl.col("matching_key"))
-        .otherwise(pl.format("{}#{}", pl.col("matching_key"), order + 1))
+        .otherwise(pl.format("{}#{}", pl.col("matching_key"), pl.col("_n") + 1))
         .alias("matching_key")
-    )
+    ).drop("_pos", "_n")

@@ -1,0 +1,147 @@
+"""Hand-written regression tests, one per trap that fools other reconcilers."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from builders import S1, R, doc, frame, pairs_of, run
+
+from imsrecon.config import MatchConfig
+from imsrecon.reconcile import reconcile
+
+BRANCH = "29AAPFU0939F1ZR"  # same PAN as S1, Karnataka registration
+
+
+def test_recurring_equal_amounts_pair_with_their_own_month():
+    # rent of 50,000 every month; the books spell the numbers differently and skip May
+    months = ["2025-04-05", "2025-05-05", "2025-06-05", "2025-07-05", "2025-08-05"]
+    ims = [doc("ims", f"RENT/{m:02d}", date=d, tv=50000, cgst=4500, sgst=4500, row=m)
+           for m, d in enumerate(months, start=1)]
+    pr = [doc("pr", f"rent-{m}", date=d, tv=50000, cgst=4500, sgst=4500, row=m)
+          for m, d in enumerate(months, start=1) if m != 2]
+    got = pairs_of(run(ims, pr))
+    assert got == {"RENT/01": ("exact", 1), "RENT/02": ("missing_in_pr", None), "RENT/03": ("exact", 3),
+                   "RENT/04": ("exact", 4), "RENT/05": ("exact", 5)}
+
+
+def test_recurring_amounts_with_unreadable_numbers_still_find_the_true_month():
+    # the books carry their own voucher numbers: only amounts and dates tell documents apart
+    ims = [doc("ims", "R-APR", date="2025-04-05", tv=50000, row=1), doc("ims", "R-MAY", date="2025-05-05", tv=50000, row=2)]
+    pr = [doc("pr", "V9001", date="2025-05-06", tv=50000, row=1), doc("pr", "V9002", date="2025-04-05", tv=50000, row=2)]
+    got = pairs_of(run(ims, pr))
+    assert got == {"R-APR": ("probable", 2), "R-MAY": ("mismatch", 1)}
+
+
+def test_one_keystroke_apart_is_solved_globally_not_greedily():
+    # A's number was typed as B's; B's as C's. Greedy pairing by number links B with A's row.
+    ims = [doc("ims", "INV-1010", tv=1000, row=1), doc("ims", "INV-1011", tv=2000, date="2025-04-02", row=2)]
+    pr = [doc("pr", "INV-1011", tv=1000, row=1), doc("pr", "INV-1012", tv=2000, date="2025-04-02", row=2)]
+    assert pairs_of(run(ims, pr)) == {"INV-1010": ("probable", 1), "INV-1011": ("probable", 2)}
+
+
+def test_transposed_digit_equal_to_another_real_invoice():
+    ims = [doc("ims", "INV-123", tv=1000, row=1), doc("ims", "INV-132", tv=7000, row=2)]
+    pr = [doc("pr", "INV-123", tv=1000, row=1), doc("pr", "INV-123", tv=7000, row=2)]  # 132 booked as 123
+    result = run(ims, pr)
+    assert pairs_of(result) == {"INV-123": ("exact", 1), "INV-132": ("probable", 2)}
+    assert "duplicate" not in result["match_status"].to_list()
+
+
+@pytest.mark.parametrize("booked", ["INV/12", "INV/25-26/12", "INV/2025/26/12", "INV/2025-2026/12", "FY25-26/INV/12",
+                                    "inv 2025-26 0012", "INV/20252026/12"])
+def test_financial_year_tokens(booked):
+    assert pairs_of(run([doc("ims", "INV/2025-26/0012")], [doc("pr", booked)]))["INV/2025-26/0012"][1] == 1
+
+
+@pytest.mark.parametrize(("ims_no", "booked", "status"), [
+    ("0000123", "123", "exact"), ("INV-0042", "inv42", "exact"), ("MH/24-25/77", "77", "probable"),
+    ("KA/TI/1006", "1006", "probable"),
+])
+def test_leading_zeros_and_dropped_prefix(ims_no, booked, status):
+    assert pairs_of(run([doc("ims", ims_no)], [doc("pr", booked)])) == {ims_no: (status, 1)}
+
+
+def test_date_across_31_march():
+    ims = [doc("ims", "A/99", date="2025-03-30")]
+    pr = [doc("pr", "A/99", date="2025-04-02")]
+    result = run(ims, pr)
+    row = result.row(0, named=True)
+    assert (row["match_status"], row["differences"], row["pr_row"]) == ("mismatch", "doc_date", 1)
+    assert "doc_date=3d" in row["comparison"]
+    off = run(ims, pr, cross_year=False)
+    assert sorted(off["match_status"]) == ["missing_in_ims", "missing_in_pr"]
+    assert off.filter(pl.col("ims_doc_no") == "A/99")["nearest_ruled_out_by"][0] == "fy"
+
+
+def test_wrong_branch_gstin():
+    ims = [doc("ims", "B/7", supplier=S1)]
+    pr = [doc("pr", "B/7", supplier=BRANCH)]
+    row = run(ims, pr).row(0, named=True)
+    assert (row["match_status"], row["differences"], row["pr_supplier_gstin"]) == ("mismatch", "supplier_gstin", BRANCH)
+    off = run(ims, pr, pan_pass=False)
+    assert "mismatch" not in off["match_status"].to_list()
+
+
+def test_igst_booked_as_cgst_sgst():
+    row = run([doc("ims", "T1", igst=180, cgst=0, sgst=0)], [doc("pr", "T1", igst=0, cgst=90, sgst=90)]).row(0, named=True)
+    assert (row["match_status"], row["differences"]) == ("mismatch", "igst;cgst;sgst")
+
+
+def test_negative_credit_note_through_the_importer(tmp_path):
+    from imsrecon.importers.base import ImportOptions
+    from imsrecon.importers.register import RegisterImporter
+
+    path = tmp_path / "books.csv"
+    path.write_text("Supplier GSTIN,Invoice Number,Invoice Date,Document Type,Taxable Value,CGST,SGST\n"
+                    f"{S1},CN-5,10-04-2025,Purchase,-1000,-90,-90\n")
+    pr = RegisterImporter().read(path, ImportOptions(recipient_gstin=R)).documents
+    ims = frame([doc("ims", "CN-5", date="2025-04-10", cls="credit_note")])
+    rec = reconcile(ims, pr)
+    assert rec.result.row(0, named=True)["match_status"] == "exact"
+
+
+def test_document_booked_twice():
+    result = run([doc("ims", "D1")], [doc("pr", "D1", row=1), doc("pr", "d-1", row=2)])
+    assert pairs_of(result) == {"D1": ("exact", 1)}
+    dup = result.filter(pl.col("match_status") == "duplicate").row(0, named=True)
+    assert dup["pr_row"] == 2 and "register row 1" in dup["reason"]
+
+
+def test_blank_supplier_date_uses_the_voucher_date_even_across_the_year():
+    flags = {"flags": "doc_date_from_voucher"}
+    same = run([doc("ims", "E1", date="2025-04-03")], [doc("pr", "E1", date="2025-04-03", **flags)])
+    assert same["match_status"][0] == "exact"
+    later = run([doc("ims", "E2", date="2025-03-20")], [doc("pr", "E2", date="2025-04-25", **flags)])
+    row = later.row(0, named=True)
+    assert (row["match_status"], row["differences"], row["pr_row"]) == ("mismatch", "doc_date", 1)
+
+
+def test_amendment_booked_under_the_original_number():
+    ims = [doc("ims", "INV-55A", ims_section="b2ba", orig_doc_no="INV-55", is_amendment=True)]
+    got = pairs_of(run(ims, [doc("pr", "INV-55")]))
+    assert got == {"INV-55A": ("probable", 1)}
+
+
+def test_a_typo_with_other_values_is_not_paired_and_says_why():
+    result = run([doc("ims", "INV-2041", tv=1000)], [doc("pr", "INV-2014", tv=9000)])
+    ims_row = result.filter(pl.col("ims_doc_no").is_not_null()).row(0, named=True)
+    assert ims_row["match_status"] == "missing_in_pr"
+    assert ims_row["nearest_candidate"] == "register row 1: INV-2014 of 2025-04-01"
+    assert ims_row["nearest_ruled_out_by"] == "taxable_value"
+
+
+def test_tolerance_and_window_settings():
+    ims = [doc("ims", "W1", tv=1000)]
+    assert run(ims, [doc("pr", "W1", tv=1004)])["differences"][0] == "taxable_value"
+    assert run(ims, [doc("pr", "W1", tv=1004)], tolerance_rupees=5.0)["match_status"][0] == "exact"
+    far = [doc("pr", "W-1X", tv=1000, date="2025-04-20")]  # similar number, 19 days later
+    assert "probable" not in run(ims, far)["match_status"].to_list()
+    assert run(ims, far, date_window_days=30)["match_status"].to_list()[0] == "mismatch"
+
+
+def test_config_round_trip(tmp_path):
+    cfg = tmp_path / "match.toml"
+    cfg.write_text("[match]\ntolerance_rupees = 10\ntolerance_percent = 0.5\ndate_window_days = 5\npan_pass = false\n")
+    loaded = MatchConfig.load(cfg)
+    assert loaded == MatchConfig(tolerance_rupees=10.0, tolerance_percent=0.5, date_window_days=5, pan_pass=False)
+    assert MatchConfig.from_dict(loaded.to_dict()) == loaded
