@@ -43,6 +43,34 @@ class FileImport:
     documents: pl.DataFrame | None = None  # with a document_id column when loaded from the store
 
 
+Parsed = tuple[Path, str, str, ImportResult | None, dict | None]
+
+
+def parse_files(
+    ws: Workspace, files: Sequence[tuple[Path, str | None]], options: ImportOptions, progress: Progress = _quiet
+) -> list[Parsed]:
+    """(path, side, sha256, the import or None if the workspace has it, the stored import) per
+    file. Files are read two at a time: the readers spend most of their time in Polars, which
+    runs outside Python's lock, so an IMS download and a register are read side by side."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(item: tuple[Path, str | None]) -> Parsed:
+        path, side = item
+        progress(f"reading {path.name}")
+        digest = sha256_of(path)
+        importer = detect(path, side)
+        known = None if ws.is_memory else ws.find_import(digest, importer.side.value)
+        if known is not None:
+            return path, importer.side.value, digest, None, known
+        result = importer.read(path, options)
+        return path, result.side.value, digest, result, None
+
+    if len(files) < 2:
+        return [one(f) for f in files]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(one, files))
+
+
 def import_files(
     ws: Workspace,
     paths: Sequence[Path],
@@ -53,17 +81,11 @@ def import_files(
     """Read every file first (a file that cannot be read stops everything before anything is
     written), then record each in its own transaction. A file imported before is not imported
     again: its stored documents are used and the outcome says so."""
-    parsed: list[tuple[Path, str, str, ImportResult | None, dict | None]] = []
-    for path in paths:
-        progress(f"reading {path.name}")
-        digest = sha256_of(path)
-        importer = detect(path, side)
-        known = ws.find_import(digest, importer.side.value)
-        if known is not None:
-            parsed.append((path, importer.side.value, digest, None, known))
-            continue
-        result = importer.read(path, options)
-        parsed.append((path, result.side.value, digest, result, None))
+    return record_files(ws, parse_files(ws, [(p, side) for p in paths], options, progress), progress)
+
+
+def record_files(ws: Workspace, parsed: Sequence[Parsed], progress: Progress = _quiet) -> list[FileImport]:
+    """Record each parsed file in its own transaction (or reuse the stored import)."""
     out: list[FileImport] = []
     for path, file_side, digest, result, known in parsed:
         if result is None:
@@ -126,8 +148,10 @@ def run_reconciliation(
     progress: Progress = _quiet,
 ) -> RunOutcome:
     """Import (or reuse) the files, reconcile, record the run, write the result if asked."""
-    ims_imports = import_files(ws, ims_paths, "ims", options, progress)
-    pr_imports = import_files(ws, pr_paths, "pr", options, progress)
+    files = [(p, "ims") for p in ims_paths] + [(p, "pr") for p in pr_paths]
+    parsed = parse_files(ws, files, options, progress)
+    ims_imports = record_files(ws, parsed[: len(ims_paths)], progress)
+    pr_imports = record_files(ws, parsed[len(ims_paths) :], progress)
     progress("matching")
     ims_docs = documents_of(ws, ims_imports)
     pr_docs = documents_of(ws, pr_imports)
@@ -211,3 +235,70 @@ def run_demo(
     finally:
         ws.close()
     return outcome, {**paths, "report_xlsx": report, "report_csv": csv_path, "workspace": folder / "imsrecon.db"}
+
+
+@dataclass
+class Explanation:
+    """A document's result row and its comparison with its candidates."""
+
+    run_id: int
+    row: dict[str, object]  # the result row
+    side: str  # "ims" or "pr": which side the document is on
+    candidates: pl.DataFrame  # match.inspect.candidate_table
+
+
+def _stored_config(runs: pl.DataFrame, run_id: int) -> MatchConfig:
+    cfg = json.loads(runs.filter(pl.col("id") == run_id)["config_json"][0] or "{}")
+    return MatchConfig.from_dict(cfg.get("match", {}))
+
+
+def explain(ws: Workspace, key: str, run_id: int | None = None, limit: int = 10) -> list[Explanation]:
+    """Explain the documents of a stored run whose matching key, or whose document number (as
+    written or normalised, either side), is ``key``."""
+    from imsrecon.match.inspect import candidate_table
+    from imsrecon.normalise.docno import doc_no_norm_expr, normalise_doc_no
+
+    runs = ws.runs()
+    if runs.height == 0:
+        return []
+    run_id = int(runs["id"].max()) if run_id is None else run_id  # type: ignore[arg-type]
+    result = ws.load_result(run_id)
+    norm = normalise_doc_no(key)
+    hits = result.filter(
+        (pl.col("matching_key") == key)
+        | (pl.col("ims_doc_no").str.to_uppercase() == key.upper())
+        | (pl.col("pr_doc_no").str.to_uppercase() == key.upper())
+        | (doc_no_norm_expr(pl.col("ims_doc_no")) == norm)
+        | (doc_no_norm_expr(pl.col("pr_doc_no")) == norm)
+    )
+    if hits.height == 0:
+        return []
+    run = runs.filter(pl.col("id") == run_id).row(0, named=True)
+    ims_ids, pr_ids = json.loads(run["ims_import_ids"]), json.loads(run["pr_import_ids"])
+    ims = ws.load_documents(ims_ids) if ims_ids else empty_documents()
+    pr = ws.load_documents(pr_ids) if pr_ids else empty_documents()
+    recipient = json.loads(run["config_json"] or "{}").get("recipient_gstin")
+    if recipient:  # as the run saw them: other recipients' documents left out
+        ims = ims.filter(pl.col("recipient_gstin").fill_null(recipient) == recipient)
+        pr = pr.filter(pl.col("recipient_gstin").fill_null(recipient) == recipient)
+    pr = pr.filter(~pl.col("reverse_charge").fill_null(False))
+    config = _stored_config(runs, run_id)
+    out = []
+    for row in hits.iter_rows(named=True):
+        if row["ims_doc_no"] is not None:
+            where = (pl.col("src_file") == row["ims_file"]) & (pl.col("ims_section") == row["ims_section"]) & (
+                pl.col("src_row") == row["ims_row"])
+            side, frame = "ims", ims
+        else:
+            where = (pl.col("src_file") == row["pr_file"]) & (pl.col("src_row") == row["pr_row"]) & (
+                pl.col("src_sheet").eq_missing(row["pr_sheet"]))
+            side, frame = "pr", pr
+        found = frame.with_row_index("_idx").filter(where)["_idx"]
+        table = pl.DataFrame()
+        if found.len():
+            index = int(found[0])
+            kw = {"ims_index": index} if side == "ims" else {"pr_index": index}
+            table = candidate_table(ims.drop("document_id"), pr.drop("document_id"), config, limit=limit, **kw)
+        out.append(Explanation(run_id, row, side, table))
+    return out
+

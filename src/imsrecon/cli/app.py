@@ -220,5 +220,32 @@ def demo(
         render.console.print(f"{name}: {path}")
 
 
+@app.command()
+def explain(
+    key: Annotated[str, typer.Argument(help="A matching key, or a document number (either side, any spelling).")],
+    run: Annotated[int | None, typer.Option("--run", help="Run id; the latest run if left out.",
+                                               show_default=False)] = None,
+    limit: Annotated[int, typer.Option("--limit", help="How many candidates to show.", min=1)] = 10,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show how a document was reconciled: its result, and its comparison with every candidate
+    on the other side (number, date, each amount, score, and what ruled each one out)."""
+    from imsrecon.workflow import explain as explain_key
+
+    with _user_errors():
+        ws = _open(db)
+        found = explain_key(ws, key, run, limit)
+    if not found:
+        render.fail(f"no document with matching key or number {key!r} in the latest run"
+                    if run is None else f"no document {key!r} in run {run}")
+    if as_json:
+        render.print_json([{"run_id": e.run_id, "side": e.side, "result": e.row,
+                            "candidates": e.candidates.to_dicts()} for e in found])
+        return
+    for e in found:
+        render.print_explanation(e)
+
+
 def main() -> None:
     app()

@@ -89,3 +89,38 @@ def counts_table(counts: dict[str, int], title: str = "Reconciliation") -> Table
 def fail(message: str, code: int = 1) -> None:
     err_console.print(f"[red]error:[/] {message}", soft_wrap=True)
     raise SystemExit(code)
+
+
+_RESULT_FIELDS = (
+    "match_status", "matching_key", "ims_section", "ims_supplier_gstin", "ims_doc_no", "ims_doc_date",
+    "pr_file", "pr_row", "pr_supplier_gstin", "pr_supplier_name", "pr_doc_no", "pr_doc_date", "differences",
+    "comparison", "score", "recommended_action", "reason", "nearest_candidate", "nearest_score",
+    "nearest_ruled_out_by",
+)
+
+
+def print_explanation(e: Any) -> None:
+    """A document's result and its candidates as tables."""
+    head = Table(title=f"{'IMS document' if e.side == 'ims' else 'Register row'} (run {e.run_id})", show_header=False)
+    head.add_column("field", style="bold")
+    head.add_column("value")
+    for name in _RESULT_FIELDS:
+        value = e.row.get(name)
+        if value not in (None, ""):
+            head.add_row(name, str(value))
+    console.print(head)
+    if e.candidates.height == 0:
+        console.print("No document of this supplier on the other side.")
+        return
+    other = "register" if e.side == "ims" else "IMS"
+    table = Table(title=f"Candidates in the {other}, best first")
+    for col in ("number", "date", "GSTIN", "doc_no", "date diff", "differences", "score", "could pair", "ruled out by"):
+        table.add_column(col)
+    for c in e.candidates.iter_rows(named=True):
+        table.add_row(
+            str(c["candidate_doc_no"]), str(c["candidate_doc_date"]), str(c["candidate_gstin"]),
+            c["doc_no"] + (f" ({c['num_sim']:.2f})" if c["doc_no"] == "similar" else ""),
+            f"{c['date_diff']:+d} d", c["differences"] or "-", f"{c['score']:.3f}",
+            "yes" if c["accept"] else "no", c["ruled_out_by"] or "",
+        )
+    console.print(table)

@@ -9,7 +9,8 @@ import orjson
 import polars as pl
 
 from imsrecon.importers.assemble import RawFrame, assemble
-from imsrecon.importers.base import ImportOptions, ImportResult, load_json
+from imsrecon.importers.base import ImportOptions, ImportResult, check_size, load_json
+from imsrecon.importers.json_fast import read_records, split_arrays
 from imsrecon.issues import InputFileError, RowIssue, Severity
 from imsrecon.model import Side, SourceKind
 from imsrecon.sections import FIELD_ALIASES, SECTIONS, Section, section_for_key
@@ -46,26 +47,29 @@ _ENVELOPES = ("data", "imsDetails", "ims_details", "invdata")
 _RECIPIENT_KEYS = ("rtin", "gstin", "ctin_recipient")
 
 
-def _unwrap(doc: Any) -> tuple[dict[str, Any], str | None, bool]:
-    """(sections dict, recipient GSTIN if the file names one, offline-tool envelope?)."""
+def _unwrap(doc: Any) -> tuple[dict[str, Any], str | None, bool, tuple[str, ...]]:
+    """(sections dict, recipient GSTIN if the file names one, offline-tool envelope?, the
+    sections dict's path of keys)."""
     if not isinstance(doc, dict):
         raise InputFileError("", "the JSON is not an object")
     recipient = next((doc[k] for k in _RECIPIENT_KEYS if isinstance(doc.get(k), str)), None)
     offline = False
     body: Any = doc
+    path: tuple[str, ...] = ()
     for _ in range(3):  # envelopes nest: {"data": {"imsDetails": {...}}}
         key = next((k for k in _ENVELOPES if isinstance(body.get(k), dict)), None)
         if key is None:
             break
         offline = offline or key in ("imsDetails", "ims_details")
         body = body[key]
+        path = (*path, key)
         recipient = recipient or next((body[k] for k in _RECIPIENT_KEYS if isinstance(body.get(k), str)), None)
-    return body, recipient, offline
+    return body, recipient, offline, path
 
 
 def looks_like_ims(doc: Any) -> bool:
     try:
-        body, _, _ = _unwrap(doc)
+        body, _, _, _ = _unwrap(doc)
     except InputFileError:
         return False
     if "docdata" in body:  # GSTR-2B
@@ -116,8 +120,13 @@ def _as_text(col: pl.Series) -> pl.Series:
 
 
 def section_frame(section: Section, records: list[dict[str, Any]]) -> pl.DataFrame:
-    """Raw frame (model field names) for one section's records."""
-    frame = _records_frame(records)
+    """Raw frame (model field names) for one section's records (parsed JSON objects)."""
+    portal = pl.Series("portal_record", [orjson.dumps(r).decode() for r in records], dtype=pl.String)
+    return section_frame_from(section, _records_frame(records), portal)
+
+
+def section_frame_from(section: Section, frame: pl.DataFrame, portal_record: pl.Series) -> pl.DataFrame:
+    """Raw frame (model field names) from the records' columns (portal spellings) and texts."""
     canonical: dict[str, pl.Series] = {}
     for name in frame.columns:  # any spelling of a field -> its canonical name
         key = FIELD_ALIASES.get(name, name)
@@ -128,19 +137,81 @@ def section_frame(section: Section, records: list[dict[str, Any]]) -> pl.DataFra
     columns: dict[str, pl.Series] = {}
     for portal_name, model_name in _section_fields(section).items():
         col = canonical.get(portal_name)
-        if col is None or col.dtype == pl.Null or col.dtype.is_nested():
+        if col is None or col.dtype == pl.Null or col.dtype.is_nested() or col.null_count() == col.len():
             continue
         columns[model_name] = _as_text(col) if model_name in _TEXT_FIELDS or not col.dtype.is_numeric() else col
-    n = len(records)
-    frame = pl.DataFrame([s.alias(k) for k, s in columns.items()], height=n)
-    return frame.with_columns(
-        pl.Series("portal_record", [orjson.dumps(r).decode() for r in records], dtype=pl.String),
+    n = portal_record.len()
+    out = pl.DataFrame([s.alias(k) for k, s in columns.items()], height=n)
+    return out.with_columns(
+        portal_record.alias("portal_record"),
         pl.lit(section.doc_class.value).alias("doc_class"),
         pl.lit(section.key).alias("ims_section"),
         pl.lit(section.is_amendment).alias("is_amendment"),
         pl.int_range(1, n + 1, dtype=pl.Int64).alias("src_row"),
         pl.lit(section.key).alias("src_sheet"),
     )
+
+
+# every spelling of every field a section may hold (the fast reader asks for these by name)
+_ALL_FIELDS = sorted(
+    {*PORTAL_TO_MODEL, *FIELD_ALIASES}
+    | {f for s in SECTIONS.values() for f in (s.number_field, s.date_field, s.orig_number_field, s.orig_date_field) if f}
+)
+
+
+def _fast_sections(data: bytes) -> tuple[dict[str, Any], str | None, bool, dict[str, pl.DataFrame | int]] | None:
+    """Body, recipient, offline flag and key -> section frame (or record count for unknown
+    sections) by the fast reader; None when the file needs the full parser."""
+    split = split_arrays(data)
+    if split is None:
+        return None
+    skeleton, arrays = split
+    try:
+        body, recipient, offline, path = _unwrap(skeleton)
+    except InputFileError:
+        return None
+    sections: dict[str, pl.DataFrame | int] = {}
+    for key, value in body.items():
+        if not isinstance(value, list):
+            continue
+        ndjson = arrays[(*path, key)]
+        section = section_for_key(key)
+        if section is None:
+            sections[key] = ndjson.count(b"\n") + 1 if ndjson.strip() else 0
+            continue
+        records = read_records(ndjson, _ALL_FIELDS)
+        if records is None:
+            return None
+        sections[key] = section_frame_from(section, records.drop("portal_record"), records["portal_record"])
+    return body, recipient, offline, sections
+
+
+def _full_parse(
+    path: Path, options: ImportOptions, issues: list[RowIssue], bad_records: dict[str, int]
+) -> tuple[dict[str, Any], str | None, bool, dict[str, pl.DataFrame | int]]:
+    """Every record parsed as a Python object: slower, but reads any JSON. Records that are not
+    objects become errors in ``issues`` and are counted in ``bad_records``."""
+    doc = load_json(path, options)
+    try:
+        body, recipient, offline, _ = _unwrap(doc)
+    except InputFileError as exc:
+        raise InputFileError(path.name, exc.reason) from None
+    sections: dict[str, pl.DataFrame | int] = {}
+    for key, records in body.items():
+        if not isinstance(records, list):
+            continue
+        section = section_for_key(key)
+        if section is None:
+            sections[key] = len(records)
+            continue
+        good = [r for r in records if isinstance(r, dict)]
+        for i, r in enumerate(records, 1):
+            if not isinstance(r, dict):
+                issues.append(RowIssue(Severity.ERROR, path.name, i, None, repr(r)[:60],
+                                       "record is not a JSON object", sheet=key, code="record"))
+        bad_records[key] = len(records) - len(good)
+        sections[key] = section_frame(section, good) if good else pl.DataFrame()
+    return body, recipient, offline, sections
 
 
 class ImsJsonImporter:
@@ -156,38 +227,35 @@ class ImsJsonImporter:
         )
 
     def read(self, path: Path, options: ImportOptions) -> ImportResult:
-        doc = load_json(path, options)
-        try:
-            body, recipient, offline = _unwrap(doc)
-        except InputFileError as exc:
-            raise InputFileError(path.name, exc.reason) from None
+        check_size(path, options)
+        fast = _fast_sections(path.read_bytes())
+        issues: list[RowIssue] = []
+        bad_records: dict[str, int] = {}
+        if fast is None:
+            body, recipient, offline, sections = _full_parse(path, options, issues, bad_records)
+        else:
+            body, recipient, offline, sections = fast
         kind = SourceKind.IMS_OFFLINE_JSON if offline else SourceKind.IMS_JSON
         recipient = (recipient or options.recipient_gstin or "").strip().upper() or None
         result = ImportResult(path.name, kind, Side.IMS, recipient_gstin=recipient)
-        frames, issues = [], []
-        for key, records in body.items():
+        frames = []
+        for key, value in sections.items():
             section = section_for_key(key)
-            if not isinstance(records, list):
-                continue
             if section is None:
-                if records:
+                if value:
                     issues.append(RowIssue(
                         Severity.WARNING, path.name, None, key, None,
-                        f"section '{key}' is not an IMS section: its {len(records)} records were not imported",
+                        f"section '{key}' is not an IMS section: its {value} records were not imported",
                         code="unknown_section",
                     ))
-                    result.rows_read += len(records)
+                    result.rows_read += int(value)  # type: ignore[arg-type]
                 continue
-            good = [r for r in records if isinstance(r, dict)]
-            for i, r in enumerate(records, 1):
-                if not isinstance(r, dict):
-                    issues.append(RowIssue(Severity.ERROR, path.name, i, None, repr(r)[:60],
-                                           "record is not a JSON object", sheet=key, code="record"))
-            result.rows_read += len(records)
-            if not good:
+            assert isinstance(value, pl.DataFrame)
+            result.rows_read += value.height + bad_records.get(key, 0)
+            if value.height == 0:
                 continue
-            raw = RawFrame(section_frame(section, good), path.name, Side.IMS, kind.value,
-                           display=section_display(section), recipient_gstin=recipient)
+            raw = RawFrame(value, path.name, Side.IMS, kind.value, display=section_display(section),
+                           recipient_gstin=recipient)
             docs, found = assemble(raw)
             frames.append(docs)
             issues += found
@@ -197,6 +265,5 @@ class ImsJsonImporter:
             result.documents = pl.concat(frames, how="vertical")
         result.issues = issues
         return result
-
 
 __all__ = ["ImsJsonImporter", "SECTIONS", "looks_like_ims", "section_frame"]

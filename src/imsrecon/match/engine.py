@@ -12,7 +12,7 @@ from imsrecon.match.assign import assign
 from imsrecon.match.candidates import STRONG, WEAK, attach_sides, candidate_pairs
 from imsrecon.match.compare import compare_exact, compare_pairs, with_comparison
 from imsrecon.match.explain import explain_unpaired
-from imsrecon.match.numbers import NumberLevel, core_series
+from imsrecon.match.numbers import NumberLevel, with_cores
 from imsrecon.match.pairs import PAIRS_SCHEMA
 from imsrecon.model import AMOUNT_HEADS
 from imsrecon.result import MatchStatus
@@ -38,12 +38,6 @@ def _side(docs: pl.DataFrame, idx: str) -> pl.DataFrame:
         *_NEEDED,
         pl.lit(None, pl.String).alias("core"),
         pl.lit(None, pl.String).alias("orig_core"),
-    )
-
-
-def _with_cores(frame: pl.DataFrame) -> pl.DataFrame:
-    return frame.with_columns(
-        core_series(frame["doc_no"]).alias("core"), core_series(frame["orig_doc_no"]).alias("orig_core")
     )
 
 
@@ -115,8 +109,8 @@ def match_documents(ims: pl.DataFrame, pr: pl.DataFrame, config: MatchConfig) ->
     chosen = [compare_exact(attach_sides(locked, lk, rk))]
     compared: list[pl.DataFrame] = []
 
-    open_l = _with_cores(left.join(locked, on="i", how="anti"))
-    open_r = _with_cores(right.join(locked, on="j", how="anti").join(copies, on="j", how="anti"))
+    open_l = with_cores(left.join(locked, on="i", how="anti"))
+    open_r = with_cores(right.join(locked, on="j", how="anti").join(copies, on="j", how="anti"))
     # 1. same supplier GSTIN: strong keys for all; weak keys for documents that have no clean
     #    strong candidate (one that agrees in every field), solved together in one assignment
     strong = _run_pass(open_l, open_r, BLOCK, config)

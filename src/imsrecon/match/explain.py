@@ -9,6 +9,7 @@ import polars as pl
 from imsrecon.config import MatchConfig
 from imsrecon.match.candidates import attach_sides
 from imsrecon.match.compare import compare_pairs
+from imsrecon.match.numbers import with_cores
 from imsrecon.result import MatchStatus
 
 TAKEN = "taken by a better match"
@@ -63,8 +64,9 @@ def _explanations(
     near = _nearest_by_amount(own.join(missing.select(idx), on=idx, how="semi"), other, idx, other_idx)
     if near.height:
         ims_f, pr_f = (own, other) if idx == "i" else (other, own)
-        cores = {"core": pl.coalesce("core", "doc_no_norm"), "orig_core": pl.coalesce("orig_core", "orig_doc_no_norm")}
-        pairs = attach_sides(near.select("i", "j"), ims_f.with_columns(**cores), pr_f.with_columns(**cores))
+        ims_f = with_cores(ims_f.join(near.select("i"), on="i", how="semi"))
+        pr_f = with_cores(pr_f.join(near.select("j"), on="j", how="semi"))
+        pairs = attach_sides(near.select("i", "j"), ims_f, pr_f)
         best = pl.concat([best, _best(unpaired, idx, compare_pairs(pairs, config), paired_other, other_idx)])
     described = _describe(other, other_idx, other_side)
     return best.join(described, on=other_idx, how="left").drop(other_idx)

@@ -70,6 +70,13 @@ def core_series(numbers: pl.Series) -> pl.Series:
     return numbers.replace_strict(mapping, default=None, return_dtype=pl.String)
 
 
+def with_cores(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with the ``core`` of its numbers and of its original (amended) numbers."""
+    return frame.with_columns(
+        core_series(frame["doc_no"]).alias("core"), core_series(frame["orig_doc_no"]).alias("orig_core")
+    )
+
+
 def neighbour_keys(core: pl.Expr) -> pl.Expr:
     """The core and every string made by deleting one character of it: two cores one edit
     apart (substitution, insertion, deletion or adjacent transposition) share a key."""

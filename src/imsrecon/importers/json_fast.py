@@ -1,0 +1,107 @@
+"""A fast reader for large IMS/GSTR JSON files whose sections are arrays of flat records.
+
+Instead of building a Python object per record, each array is cut out of the file's bytes and
+handed to Polars as newline-delimited JSON (parsed in parallel, in Rust); the record's own text
+is kept as it was downloaded. The envelope around the arrays is parsed normally. Any file this
+cannot read with certainty (a record that is not flat, text that looks like a separator inside
+a value) makes it return None, and the caller falls back to the full parser.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import orjson
+import polars as pl
+
+_WS = b" \t\r\n"
+
+
+def _first_non_ws(data: bytes, start: int, end: int, step: int) -> bytes:
+    i = start
+    while start <= i < end and data[i] in _WS:
+        i += step
+    return data[i : i + 1] if start <= i < end else b""
+
+
+def _array_spans(data: bytes) -> list[tuple[int, int]] | None:
+    """(start, end) of every array in the file, end exclusive, assuming no array nests and no
+    bracket occurs inside a string (checked later by parsing)."""
+    spans = []
+    pos = 0
+    while (start := data.find(b"[", pos)) >= 0:
+        end = data.find(b"]", start)
+        if end < 0 or data.find(b"[", start + 1, end) >= 0:
+            return None
+        first = _first_non_ws(data, start + 1, end, 1)
+        last = _first_non_ws(data, end - 1, end, -1) if first else b""
+        if first and (first != b"{" or last != b"}"):
+            return None
+        spans.append((start, end + 1))
+        pos = end + 1
+    return spans
+
+
+def _empty_list_paths(node: Any, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Paths to every (emptied) array of the skeleton, in document order."""
+    if isinstance(node, dict):
+        return [p for k, v in node.items() for p in _empty_list_paths(v, (*path, k))]
+    if isinstance(node, list):
+        return [path]
+    return []
+
+
+def split_arrays(data: bytes) -> tuple[dict[str, Any], dict[tuple[str, ...], bytes]] | None:
+    """(the envelope with every array emptied, path -> the array's records as NDJSON bytes)."""
+    spans = _array_spans(data)
+    if spans is None:
+        return None
+    skeleton_parts, last = [], 0
+    for start, end in spans:
+        skeleton_parts += [data[last:start], b"[]"]
+        last = end
+    skeleton_parts.append(data[last:])
+    try:
+        skeleton = orjson.loads(b"".join(skeleton_parts))
+    except orjson.JSONDecodeError:
+        return None
+    paths = _empty_list_paths(skeleton)
+    if len(paths) != len(spans):
+        return None
+    arrays = {}
+    for path, (start, end) in zip(paths, spans, strict=True):
+        arrays[path] = _one_record_per_line(data[start + 1 : end - 1])
+    return skeleton, arrays
+
+
+def _one_record_per_line(inner: bytes) -> bytes:
+    """The array's records, one per line (raw newlines in JSON are only ever whitespace)."""
+    if b"\n" in inner or b"\r" in inner:
+        inner = inner.replace(b"\r", b" ").replace(b"\n", b" ")
+    inner = inner.strip(_WS)
+    lines = inner.replace(b"},{", b"}\n{")
+    if lines.count(b"\n") + 1 != lines.count(b'{"'):  # separators with spaces around them
+        import re
+
+        lines = re.sub(rb"\}\s*,\s*\{", b"}\n{", lines)
+    return lines
+
+
+def read_records(ndjson: bytes, fields: list[str]) -> pl.DataFrame | None:
+    """The records as text columns (``fields`` that occur), plus ``portal_record``: each record's
+    own text. None when the bytes are not one flat JSON object per line."""
+    if not ndjson.strip():
+        return pl.DataFrame(schema={**{f: pl.String for f in fields}, "portal_record": pl.String})
+    try:
+        values = pl.read_ndjson(io.BytesIO(ndjson), schema={f: pl.String for f in fields})
+        raw = pl.read_csv(
+            io.BytesIO(ndjson), has_header=False, separator="\x1f", quote_char=None,
+            new_columns=["portal_record"], schema={"portal_record": pl.String},
+        )
+    except (pl.exceptions.PolarsError, orjson.JSONDecodeError):
+        return None
+    ok = raw["portal_record"].str.starts_with("{") & raw["portal_record"].str.ends_with("}")
+    if raw.height != values.height or not ok.all():
+        return None
+    return values.with_columns(raw["portal_record"])
