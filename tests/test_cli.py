@@ -227,3 +227,27 @@ def test_demo_command(tmp_path):
     assert frame.height == sum(summary["counts"].values())
     text = cli("demo", "--dir", tmp_path / "demo", "--size", "60").output
     assert "Demo (60 IMS docs)" in text and "Exact" in text
+
+
+def test_explain_answers_for_every_document_of_the_demo(tmp_path):
+    from imsrecon.store.workspace import Workspace
+    from imsrecon.workflow import explain
+
+    cli("demo", "--dir", tmp_path / "demo", "--size", "80", "--json")
+    db = tmp_path / "demo" / "imsrecon.db"
+    with Workspace.open(str(db)) as ws:
+        result = ws.load_result()
+        for key in result["matching_key"].to_list():
+            found = explain(ws, key)
+            assert [e.row["matching_key"] for e in found] == [key]
+            e = found[0]
+            if e.row["match_status"] in ("exact", "probable", "mismatch"):
+                partner = e.candidates.filter(pl.col("accept")).sort("score", descending=True)
+                assert partner.height >= 1  # the chosen partner is among the candidates
+    missing = result.filter(pl.col("match_status") == "missing_in_pr").row(0, named=True)
+    text = cli("explain", missing["matching_key"], "--db", db).output
+    assert "missing_in_pr" in text and "Candidates in the register" in text or "No document of this supplier" in text
+    by_number = json.loads(cli("explain", missing["ims_doc_no"], "--db", db, "--json").output)
+    assert any(e["result"]["matching_key"] == missing["matching_key"] for e in by_number)
+    nothing = runner.invoke(app, ["explain", "NO-SUCH-DOC", "--db", str(db)])
+    assert nothing.exit_code == 1 and "no document with matching key or number 'NO-SUCH-DOC'" in nothing.output
