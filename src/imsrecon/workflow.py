@@ -5,6 +5,7 @@ The CLI and the web shell call these and only render what they return.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Callable, Sequence
@@ -65,6 +66,8 @@ def parse_files(
         result = importer.read(path, options)
         return path, result.side.value, digest, result, None
 
+    if ws.is_memory:  # nothing is kept, so no upload will echo the downloaded records
+        options = dataclasses.replace(options, keep_portal_record=False)
     if len(files) < 2:
         return [one(f) for f in files]
     with ThreadPoolExecutor(max_workers=2) as pool:

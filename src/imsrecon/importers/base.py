@@ -21,6 +21,8 @@ class ImportOptions:
     recipient_gstin: str | None = None  # fills blank recipient GSTINs
     mapping_file: Path | None = None  # user column mapping (TOML) for registers
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    # the record text an upload echoes; a run that keeps nothing (--db :memory:) can skip it
+    keep_portal_record: bool = True
 
 
 @dataclass

@@ -159,7 +159,7 @@ _ALL_FIELDS = sorted(
 )
 
 
-def _fast_sections(data: bytes) -> tuple[dict[str, Any], str | None, bool, dict[str, pl.DataFrame | int]] | None:
+def _fast_sections(data: bytes, keep_text: bool = True) -> tuple[dict[str, Any], str | None, bool, dict[str, pl.DataFrame | int]] | None:
     """Body, recipient, offline flag and key -> section frame (or record count for unknown
     sections) by the fast reader; None when the file needs the full parser."""
     split = split_arrays(data)
@@ -179,7 +179,7 @@ def _fast_sections(data: bytes) -> tuple[dict[str, Any], str | None, bool, dict[
         if section is None:
             sections[key] = ndjson.count(b"\n") + 1 if ndjson.strip() else 0
             continue
-        records = read_records(ndjson, _ALL_FIELDS)
+        records = read_records(ndjson, _ALL_FIELDS, keep_text)
         if records is None:
             return None
         sections[key] = section_frame_from(section, records.drop("portal_record"), records["portal_record"])
@@ -228,7 +228,7 @@ class ImsJsonImporter:
 
     def read(self, path: Path, options: ImportOptions) -> ImportResult:
         check_size(path, options)
-        fast = _fast_sections(path.read_bytes())
+        fast = _fast_sections(path.read_bytes(), options.keep_portal_record)
         issues: list[RowIssue] = []
         bad_records: dict[str, int] = {}
         if fast is None:

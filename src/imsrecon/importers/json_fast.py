@@ -88,20 +88,24 @@ def _one_record_per_line(inner: bytes) -> bytes:
     return lines
 
 
-def read_records(ndjson: bytes, fields: list[str]) -> pl.DataFrame | None:
+def read_records(ndjson: bytes, fields: list[str], keep_text: bool = True) -> pl.DataFrame | None:
     """The records as text columns (``fields`` that occur), plus ``portal_record``: each record's
-    own text. None when the bytes are not one flat JSON object per line."""
+    own text (null when ``keep_text`` is off). None when the bytes are not one flat JSON object
+    per line."""
     if not ndjson.strip():
         return pl.DataFrame(schema={**{f: pl.String for f in fields}, "portal_record": pl.String})
     try:
         values = pl.read_ndjson(io.BytesIO(ndjson), schema={f: pl.String for f in fields})
-        raw = pl.read_csv(
-            io.BytesIO(ndjson), has_header=False, separator="\x1f", quote_char=None,
-            new_columns=["portal_record"], schema={"portal_record": pl.String},
-        )
     except (pl.exceptions.PolarsError, orjson.JSONDecodeError):
         return None
-    ok = raw["portal_record"].str.starts_with("{") & raw["portal_record"].str.ends_with("}")
-    if raw.height != values.height or not ok.all():
+    if values.height != ndjson.count(b"\n") + 1:
         return None
-    return values.with_columns(raw["portal_record"])
+    if not keep_text:
+        return values.with_columns(pl.lit(None, pl.String).alias("portal_record"))
+    raw = pl.read_csv(
+        io.BytesIO(ndjson), has_header=False, separator="\x1f", quote_char=None,
+        new_columns=["portal_record"], schema={"portal_record": pl.String},
+    )["portal_record"]
+    if raw.len() != values.height or not (raw.str.starts_with("{") & raw.str.ends_with("}")).all():
+        return None
+    return values.with_columns(raw)

@@ -51,12 +51,23 @@ def _within_all(config: MatchConfig) -> pl.Expr:
 
 
 def exact_lock(left: pl.DataFrame, right: pl.DataFrame, config: MatchConfig) -> pl.DataFrame:
-    """(i, j) of pairs equal in identity, date and every amount; one to one, file order."""
-    cols = [*IDENTITY, "doc_date", *AMOUNT_HEADS]
-    joined = left.select("i", *cols).join(right.select("j", *cols), on=IDENTITY, suffix="_r")
-    exact = joined.filter(_within_all(config)).select("i", "j")
+    """Pairs equal in identity, date and every amount; one to one, in file order. Returns i, j
+    and both sides' number and amounts (suffixes _l, _r) for the comparison."""
+    cols = ["doc_no", "doc_date", *AMOUNT_HEADS]
+
+    def keyed(frame: pl.DataFrame, idx: str) -> pl.DataFrame:  # one integer key: a cheap join
+        return frame.filter(pl.all_horizontal(pl.col(IDENTITY).is_not_null())).select(
+            idx, pl.struct(IDENTITY).hash(7).alias("_h"), *IDENTITY, *cols
+        )
+
+    joined = keyed(left, "i").join(keyed(right, "j"), on="_h", suffix="_r")
+    same = pl.all_horizontal([pl.col(c) == pl.col(f"{c}_r") for c in IDENTITY])
+    exact = joined.filter(same & _within_all(config))
     exact = exact.sort("i", "j").unique("i", keep="first", maintain_order=True)
-    return exact.sort("j", "i").unique("j", keep="first", maintain_order=True)
+    exact = exact.sort("j", "i").unique("j", keep="first", maintain_order=True)
+    return exact.select(
+        "i", "j", *[pl.col(c).alias(f"{c}_l") for c in cols], *[pl.col(f"{c}_r") for c in cols]
+    )
 
 
 def _copies(right: pl.DataFrame, locked: pl.DataFrame, config: MatchConfig) -> pl.DataFrame:
@@ -64,6 +75,7 @@ def _copies(right: pl.DataFrame, locked: pl.DataFrame, config: MatchConfig) -> p
     locked row they repeat (j of the first booking)."""
     cols = [*IDENTITY, "doc_date", *AMOUNT_HEADS]
     first = right.join(locked.select("j"), on="j", how="semi").select(pl.col("j").alias("first"), *cols)
+    first = first.filter(pl.all_horizontal(pl.col(IDENTITY).is_not_null()))
     rest = right.join(locked.select("j"), on="j", how="anti").select("j", *cols)
     joined = rest.join(first, on=IDENTITY, suffix="_r")
     return joined.filter(_within_all(config)).group_by("j").agg(pl.col("first").min())
@@ -103,10 +115,7 @@ def match_documents(ims: pl.DataFrame, pr: pl.DataFrame, config: MatchConfig) ->
     left, right = _side(ims, "i"), _side(pr, "j")
     locked = exact_lock(left, right, config)
     copies = _copies(right, locked, config)
-    # the locked pairs' comparison (numbers are equal: the core is the normalised number)
-    lk = left.join(locked, on="i", how="semi").with_columns(pl.col("doc_no_norm").alias("core"))
-    rk = right.join(locked, on="j", how="semi").with_columns(pl.col("doc_no_norm").alias("core"))
-    chosen = [compare_exact(attach_sides(locked, lk, rk))]
+    chosen = [compare_exact(locked)]
     compared: list[pl.DataFrame] = []
 
     open_l = with_cores(left.join(locked, on="i", how="anti"))

@@ -33,7 +33,8 @@ def _nearest_by_amount(
         return pl.DataFrame(schema={own_idx: pl.UInt32, other_idx: pl.UInt32})
     by = ["_rec", "supplier_gstin", "doc_class"]
     a = own.select(own_idx, *by, "taxable_value").drop_nulls(["supplier_gstin"]).sort("taxable_value")
-    b = other.select(other_idx, *by, pl.col("taxable_value").alias("_tv")).sort("_tv")
+    b = other.join(a.select(by).unique(), on=by, how="semi")  # only the suppliers asked about
+    b = b.select(other_idx, *by, pl.col("taxable_value").alias("_tv")).sort("_tv")
     near = a.join_asof(b, left_on="taxable_value", right_on="_tv", by=by, strategy="nearest",
                        check_sortedness=False)
     return near.select(own_idx, other_idx).drop_nulls()
@@ -68,7 +69,7 @@ def _explanations(
         pr_f = with_cores(pr_f.join(near.select("j"), on="j", how="semi"))
         pairs = attach_sides(near.select("i", "j"), ims_f, pr_f)
         best = pl.concat([best, _best(unpaired, idx, compare_pairs(pairs, config), paired_other, other_idx)])
-    described = _describe(other, other_idx, other_side)
+    described = _describe(other.join(best.select(other_idx), on=other_idx, how="semi"), other_idx, other_side)
     return best.join(described, on=other_idx, how="left").drop(other_idx)
 
 
@@ -88,10 +89,16 @@ def explain_unpaired(
     ims_rows = ims_rows.join(ims_why, on="i", how="left")
 
     # register rows: repeats of a paired row, repeats of each other, or missing in IMS
-    paired_keys = right.join(paired.select("j"), on="j", how="semi").select(
-        *_IDENTITY, pl.col("src_row").alias("_twin_row")
-    ).unique(_IDENTITY, keep="first")
-    rest = open_r.select("j", *_IDENTITY, "src_row").join(paired_keys, on=_IDENTITY, how="left", nulls_equal=False)
+    # (only paired rows that share an identity with an open row matter: match on a hash first)
+    key = pl.struct(_IDENTITY).hash(7).alias("_h")
+    open_keys = open_r.select("j", key, *_IDENTITY, "src_row")
+    paired_keys = (
+        right.select("j", key, *_IDENTITY, pl.col("src_row").alias("_twin_row"))
+        .join(open_keys.select("_h").unique(), on="_h", how="semi")
+        .join(paired.select("j"), on="j", how="semi")
+        .drop("j").unique(_IDENTITY, keep="first", maintain_order=True)
+    )
+    rest = open_keys.join(paired_keys.drop("_h"), on=_IDENTITY, how="left", nulls_equal=False)
     rest = rest.with_columns(
         pl.col("src_row").first().over(_IDENTITY, order_by="j").alias("_first_row"),
         pl.int_range(pl.len()).over(_IDENTITY, order_by="j").alias("_n"),

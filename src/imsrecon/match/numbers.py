@@ -56,7 +56,13 @@ def strip_fy_tokens(number: str) -> str:
 def core_series(numbers: pl.Series) -> pl.Series:
     """The core of each number (computed once per distinct number)."""
     uniques = numbers.drop_nulls().unique()
-    stripped = pl.Series([strip_fy_tokens(n) for n in uniques.to_list()], dtype=pl.String)
+    # only numbers that may hold a year token go through Python; the rest are only upper-cased
+    maybe = uniques.str.contains(r"(?i)[0-9]{2}\s*[-/]\s*[0-9]{2}|20[0-9]{2}20[0-9]{2}|FY")
+    stripped = uniques.str.to_uppercase()
+    idx = maybe.arg_true()
+    if idx.len():
+        fixed = pl.Series([strip_fy_tokens(n) for n in uniques.gather(idx).to_list()], dtype=pl.String)
+        stripped = stripped.scatter(idx, fixed)
     cores = (
         pl.DataFrame({"n": uniques, "s": stripped})
         .with_columns(doc_no_norm_expr(pl.col("s")).alias("norm"))
