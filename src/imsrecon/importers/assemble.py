@@ -125,11 +125,11 @@ def assemble(raw: RawFrame, keep: tuple[str, ...] = ()) -> tuple[pl.DataFrame, l
         ).with_columns([pl.col(h).abs() for h in present_heads])
 
     # 4. Derived fields.
-    rec = pl.col("recipient_gstin") if "recipient_gstin" in parsed.columns else pl.lit(None, pl.String)
+    rec = gstin_clean_expr(pl.col("recipient_gstin")) if "recipient_gstin" in parsed.columns else pl.lit(None, pl.String)
     parsed = parsed.with_columns(
         gstin_clean_expr(pl.col("supplier_gstin")).alias("supplier_gstin")
         if "supplier_gstin" in parsed.columns else pl.lit(None, pl.String).alias("supplier_gstin"),
-        gstin_clean_expr(rec).fill_null(pl.lit(raw.recipient_gstin, pl.String)).alias("recipient_gstin"),
+        rec.fill_null(pl.lit(raw.recipient_gstin, pl.String)).alias("recipient_gstin"),
         pl.col("doc_no").cast(pl.String).str.strip_chars().alias("doc_no"),
         doc_no_norm_expr(pl.col("doc_no")).alias("doc_no_norm"),
         financial_year_expr(pl.col("doc_date")).alias("fy"),

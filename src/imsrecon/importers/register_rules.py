@@ -35,14 +35,17 @@ def skip_total_rows(
     describing = [h for f in ("supplier_gstin", "supplier_name", "doc_date", "voucher_date", "voucher_type")
                   for h in columns.get(f, ())]
     amounts_only = pl.all_horizontal([blank(h) for h in describing]) if describing else pl.lit(False)
-    mask = no_id & (says_total | amounts_only)
-    hits = frame.filter(mask)
+    candidates = frame.with_row_index("_pos").filter(no_id)  # few rows: only these are read closely
+    mask = says_total | amounts_only
+    hits = candidates.filter(mask)
     issues = []
     for row in hits.iter_rows(named=True):
         label = next((row[h] for h in headers if row[h] and re.match(_TOTAL_WORDS, row[h])), None)
         issues.append(RowIssue(Severity.INFO, file, row["src_row"], None, label,
                                "total row left out (not a document)" if label else "row with amounts only (a totals line) left out", sheet, row["src_line"], "total_row"))
-    return frame.filter(~mask), issues
+    if hits.height == 0:
+        return frame, issues
+    return frame.with_row_index("_pos").join(hits.select("_pos"), on="_pos", how="anti").drop("_pos"), issues
 
 
 def classify_documents(
@@ -80,12 +83,16 @@ def fill_gstin_from_party(
     in the register; the row is flagged and reported."""
     if raw.height == 0 or "supplier_gstin" not in raw.columns or "supplier_name" not in raw.columns:
         return raw, []
-    df = raw.with_columns(
-        gstin_clean_expr(pl.col("supplier_gstin")).alias("supplier_gstin"),
-        _party_key(pl.col("supplier_name")).alias("_party"),
-    )
-    known = (
-        df.filter(pl.col("supplier_gstin").is_not_null() & (pl.col("_party") != ""))
+    df = raw.with_columns(gstin_clean_expr(pl.col("supplier_gstin")).alias("supplier_gstin"))
+    blank_parties = df.filter(pl.col("supplier_gstin").is_null()).select(
+        _party_key(pl.col("supplier_name")).alias("_party")
+    ).unique()
+    if blank_parties.height == 0:
+        return df, []
+    df = df.with_columns(_party_key(pl.col("supplier_name")).alias("_party"))
+    known = (  # only the parties that have a blank row are looked up
+        df.join(blank_parties, on="_party", how="semi")
+        .filter(pl.col("supplier_gstin").is_not_null() & (pl.col("_party") != ""))
         .group_by("_party")
         .agg(pl.col("supplier_gstin").unique().alias("_gstins"))
     )

@@ -41,9 +41,22 @@ def gstin_problem(gstin: str | None) -> str | None:
 
 
 def gstin_clean_expr(col: pl.Expr) -> pl.Expr:
-    """Upper case, spaces and stray punctuation removed; blank -> null."""
-    s = col.cast(pl.String).str.to_uppercase().str.replace_all(r"[^0-9A-Z]", "")
-    return pl.when(s == "").then(None).otherwise(s)
+    """Upper case, spaces and stray punctuation removed; blank -> null. (A register holds few
+    distinct GSTINs, so the work is done once per distinct value.)"""
+    def clean(s: pl.Expr) -> pl.Expr:
+        s = s.cast(pl.String).str.to_uppercase().str.replace_all(r"[^0-9A-Z]", "")
+        return pl.when(s == "").then(None).otherwise(s)
+
+    return col.cast(pl.String).map_batches(
+        lambda values: _per_distinct(values, clean), return_dtype=pl.String
+    )
+
+
+def _per_distinct(values: pl.Series, fn) -> pl.Series:  # noqa: ANN001 - an Expr -> Expr function
+    uniques = values.unique()
+    cleaned = uniques.to_frame("v").select(fn(pl.col("v")).alias("c"))["c"]
+    lookup = pl.DataFrame({"v": uniques, "c": cleaned})
+    return values.to_frame("v").join(lookup, on="v", how="left", nulls_equal=True, maintain_order="left")["c"]
 
 
 def gstin_problems(gstins: pl.Series) -> pl.Series:
