@@ -212,3 +212,23 @@ def test_gstin_warnings_never_reject(tmp_path, gstin, warning):
     result = RegisterImporter().read(path, ImportOptions())
     assert result.documents.height == 1
     assert [i.reason for i in result.warnings if i.column == "Supplier GSTIN"] == [warning]
+
+
+@pytest.mark.parametrize(
+    ("voucher_type", "doc_class", "warned"),
+    [
+        ("Purchase", "invoice", False),
+        ("Purchase GST 18%", "invoice", False),
+        ("Purchase Return - Local", "credit_note", False),
+        ("Credit Note (GST)", "credit_note", False),
+        ("Debit Note", "debit_note", False),
+        ("Journal", "invoice", True),
+    ],
+)
+def test_voucher_types_by_name_and_by_words(tmp_path, voucher_type, doc_class, warned):
+    path = tmp_path / "books.csv"
+    path.write_text("Invoice Date,Invoice Number,Supplier GSTIN,Voucher Type,Taxable Value,CGST,SGST\n"
+                    f"01-04-2025,A1,27AAPFU0939F1ZV,{voucher_type},1000,90,90\n")
+    result = RegisterImporter().read(path, ImportOptions())
+    assert result.documents["doc_class"].to_list() == [doc_class]
+    assert any(i.code == "doc_type" for i in result.warnings) is warned

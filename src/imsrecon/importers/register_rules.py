@@ -59,7 +59,13 @@ def classify_documents(
         return raw.with_columns(pl.lit(DocClass.INVOICE.value).alias("doc_class")), []
     types = {k: v.value for k, v in (mapping.document_type_map() if mapping else DOCUMENT_TYPES).items()}
     folded = pl.col("voucher_type").fill_null("").str.to_lowercase().str.replace_all(r"[^a-z]", "")
-    cls = folded.replace_strict(types, default=None, return_dtype=pl.String)
+    # exact names first, then what a name says: "Purchase GST 18%", "Purchase Return - Local" …
+    by_words = (
+        pl.when(folded.str.contains("creditnote|return|creditmemo")).then(pl.lit(DocClass.CREDIT_NOTE.value))
+        .when(folded.str.contains("debitnote|debitmemo")).then(pl.lit(DocClass.DEBIT_NOTE.value))
+        .when(folded.str.contains("^(purchase|bill|invoice|taxinvoice)")).then(pl.lit(DocClass.INVOICE.value))
+    )
+    cls = pl.coalesce(folded.replace_strict(types, default=None, return_dtype=pl.String), by_words)
     out = raw.with_columns(cls.alias("_cls"), folded.alias("_folded"))
     unknown = out.filter(pl.col("_cls").is_null() & (pl.col("_folded") != ""))
     issues = [

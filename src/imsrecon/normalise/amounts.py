@@ -16,7 +16,8 @@ def amount_expr(col: pl.Expr) -> pl.Expr:
     s = col.cast(pl.String).str.strip_chars().str.replace_all("\u2212", "-")
     s = s.str.replace_all(_CURRENCY, "")
     lowered = s.str.to_lowercase()
-    neg_suffix = lowered.str.contains(r"(cr|-)$")
+    neg_suffix = lowered.str.contains(r"(cr|[^/]-)$")
+    s = s.str.replace(r"/-$", "")  # "1,18,000/-", as Indian documents write whole rupees
     s = s.str.replace(r"(?i)(dr|cr)$", "").str.replace(r"-$", "")
     paren = s.str.contains(r"^\(.*\)$")
     s = s.str.replace(r"^\((.*)\)$", "$1")

@@ -34,7 +34,7 @@ _SERIAL_MIN, _SERIAL_MAX = 29952, 73050
 def _clean(col: pl.Expr) -> pl.Expr:
     s = col.cast(pl.String).str.strip_chars()
     # "2025-04-01 00:00:00" or "2025-04-01T00:00:00" -> date part; title-case month names.
-    s = s.str.replace(r"^(\d{4}-\d{2}-\d{2})[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$", "$1")
+    s = s.str.replace(r"^(\d{4}-\d{2}-\d{2})[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$", "$1")
     return s.str.to_titlecase()
 
 
