@@ -145,3 +145,11 @@ def test_config_round_trip(tmp_path):
     loaded = MatchConfig.load(cfg)
     assert loaded == MatchConfig(tolerance_rupees=10.0, tolerance_percent=0.5, date_window_days=5, pan_pass=False)
     assert MatchConfig.from_dict(loaded.to_dict()) == loaded
+
+
+def test_credit_note_booked_as_a_debit_note_voucher():
+    ims = [doc("ims", "CN-77", cls="credit_note")]
+    row = run(ims, [doc("pr", "CN-77", cls="debit_note")]).row(0, named=True)
+    assert (row["match_status"], row["differences"], row["pr_row"]) == ("mismatch", "doc_class", 1)
+    other = run(ims, [doc("pr", "CN-77", cls="debit_note", tv=5000)])  # another amount: another document
+    assert "mismatch" not in other["match_status"].to_list()

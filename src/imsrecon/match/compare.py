@@ -14,7 +14,7 @@ from imsrecon.model import AMOUNT_HEADS
 
 SIDE_FIELDS = (
     "supplier_gstin", "doc_no", "doc_no_norm", "core", "orig_doc_no_norm", "orig_core", "doc_date", "fy",
-    "tax_period", "place_of_supply", "flags", *AMOUNT_HEADS,
+    "tax_period", "place_of_supply", "flags", "doc_class", *AMOUNT_HEADS,
 )  # fmt: skip
 # A register date taken from the voucher (posting) date may trail the supplier's date this much.
 POSTING_LAG_DAYS = 60
@@ -92,6 +92,7 @@ def compare_pairs(pairs: pl.DataFrame, config: MatchConfig) -> pl.DataFrame:
     pairs = pairs.with_columns(
         pl.concat_str(
             [
+                pl.when(_l("doc_class") != _r("doc_class")).then(pl.lit("doc_class")),
                 pl.when(gstin_differs).then(pl.lit("supplier_gstin")),
                 pl.when(pl.col("date_diff") != 0).then(pl.lit("doc_date")),
                 *[pl.when(~within[h]).then(pl.lit(h)) for h in AMOUNT_HEADS],

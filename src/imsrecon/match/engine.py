@@ -21,6 +21,7 @@ IDENTITY = ["_rec", "supplier_gstin", "doc_class", "doc_no_norm", "fy"]
 BLOCK = ["_rec", "supplier_gstin", "doc_class"]
 PAN_BLOCK = ["_rec", "_pan", "doc_class"]
 OPEN_BLOCK = ["_rec", "doc_class"]
+CLASS_BLOCK = ["_rec", "supplier_gstin"]
 
 
 _NEEDED = (
@@ -141,7 +142,12 @@ def match_documents(ims: pl.DataFrame, pr: pl.DataFrame, config: MatchConfig) ->
     settle(pl.concat([strong, weak.join(strong, on=["i", "j"], how="anti")], how="diagonal_relaxed"))
     if config.pan_pass:  # 2. same PAN, another GSTIN (a wrong branch): strong keys only
         settle(_run_pass(open_l, open_r, PAN_BLOCK, config, pl.col("supplier_gstin_l") != pl.col("supplier_gstin_r")))
-    # 3. register rows without a GSTIN: the normalised number and the taxable value must agree
+    # 3. another document class (a supplier's credit note booked as a debit-note voucher): the
+    #    normalised number and the taxable value must agree
+    settle(_run_pass(open_l, open_r, CLASS_BLOCK, config, (pl.col("doc_class_l") != pl.col("doc_class_r"))
+                     & (pl.col("num_level") >= NumberLevel.EQUAL_NORM)
+                     & ~pl.col("differences").str.contains("taxable_value")))
+    # 4. register rows without a GSTIN: the normalised number and the taxable value must agree
     no_gstin = open_r.filter(pl.col("supplier_gstin").is_null())
     settle(_run_pass(open_l, no_gstin, OPEN_BLOCK, config, (pl.col("num_level") >= NumberLevel.EQUAL_NORM)
                      & ~pl.col("differences").str.contains("taxable_value")))
