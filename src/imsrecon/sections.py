@@ -75,6 +75,11 @@ for _s in SECTIONS.values():
     SECTION_KEY_ALIASES.setdefault(_s.api_name.lower(), _s.key)
 
 
+# Section key -> the key of `invdata` in a SAVE / RESET upload (domain doc §5). The portal's own
+# JSON keys; the import-of-goods keys are unconfirmed (domain doc §2).
+UPLOAD_SECTION_KEYS: dict[str, str] = {key: key for key in SECTIONS}
+
+
 def section_for_key(key: str) -> Section | None:
     """The section for a JSON key or API name in any known spelling, or None."""
     k = key.strip().lower().replace("-", "_")

@@ -240,7 +240,7 @@ def _amendment_links(o: pl.DataFrame, n: pl.DataFrame) -> pl.DataFrame:
     """Current amendments paired one-to-one with the previous documents they replace."""
     amendments = n.filter(pl.col("n__amend") & pl.col("n_orig_doc_no_norm").is_not_null())
     if amendments.is_empty() or o.is_empty():
-        return o.join(n, how="cross").clear()
+        return o.clear().join(n.clear(), how="cross").with_columns(pl.lit(True).alias("_link"))
     # A previous document is reachable by its own number and, if itself an amendment, by its original's.
     targets = pl.concat([
         o.with_columns(pl.col("o_doc_no_norm").alias("_link_no"), pl.col("o_fy").alias("_link_fy")),

@@ -99,14 +99,29 @@ def _decode(data: bytes) -> str:
         return data.decode("cp1252", errors="replace")
 
 
+def _utf8(data: bytes) -> bytes:
+    """The file as UTF-8 bytes (re-encoded only when it is not UTF-8 already)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:]
+    try:
+        data.decode("utf-8")
+        return data
+    except UnicodeDecodeError:
+        return _decode(data).encode("utf-8")
+
+
 def read_csv_table(
     path: Path, scorer: HeaderScorer, min_score: float, header_line: int | None = None
 ) -> Table:
     """The CSV below its header row: found by ``scorer`` or, if given, at ``header_line``."""
-    text = _decode(path.read_bytes())
-    lines = text.splitlines()
+    data = _utf8(path.read_bytes())
+    if b"\n" not in data[:65536] and b"\r" in data[:65536]:  # old Mac line ends
+        data = data.replace(b"\r", b"\n")
     search = max(HEADER_SEARCH_ROWS, header_line or 0)
-    sample = "\n".join(lines[:search])
+    starts = [0]  # byte offset of each of the first lines
+    while len(starts) <= search and (nl := data.find(b"\n", starts[-1])) >= 0:
+        starts.append(nl + 1)
+    sample = data[: starts[-1] if len(starts) > 1 else len(data)].decode("utf-8", "replace")
     delimiter = max(_DELIMITERS, key=lambda d: sample.count(d))
     rows = list(csv.reader(io.StringIO(sample), delimiter=delimiter))
     if header_line is not None:
@@ -118,13 +133,13 @@ def read_csv_table(
         if idx < 0 or score < min_score:
             raise InputFileError(path.name, _NO_HEADER)
     headers = unique_headers(rows[idx])
-    body = "\n".join(lines[idx + 1 :])
+    body = data[starts[idx + 1] :] if idx + 1 < len(starts) else b""
     if not body.strip():
         frame = pl.DataFrame(schema={h: pl.String for h in headers})
     else:
         try:
             frame = pl.read_csv(
-                body.encode(), has_header=False, new_columns=headers,
+                body, has_header=False, new_columns=headers,
                 infer_schema=False, separator=delimiter, truncate_ragged_lines=True,
             )
         except pl.exceptions.PolarsError as exc:
