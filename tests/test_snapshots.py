@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import polars as pl
 import pytest
 from builders import S1, S2, doc, frame, run
 from hypothesis import HealthCheck, given, settings

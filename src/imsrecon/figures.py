@@ -192,4 +192,3 @@ def followup_mail(supplier_rows: pl.DataFrame, recipient_gstin: str, company: st
         f"GSTIN {recipient_gstin}",
     ]
     return "\n".join(lines) + "\n"
-
