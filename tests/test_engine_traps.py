@@ -153,3 +153,12 @@ def test_credit_note_booked_as_a_debit_note_voucher():
     assert (row["match_status"], row["differences"], row["pr_row"]) == ("mismatch", "doc_class", 1)
     other = run(ims, [doc("pr", "CN-77", cls="debit_note", tv=5000)])  # another amount: another document
     assert "mismatch" not in other["match_status"].to_list()
+
+
+def test_wrong_branch_with_the_same_number_beats_another_series_of_the_right_gstin():
+    ims = [doc("ims", "HR/25-26/572", supplier=S1, tv=4000)]
+    pr = [doc("pr", "TN/25-26/572", supplier=S1, tv=4100, date="2025-04-03", row=1),  # another series
+          doc("pr", "HR/25-26/572", supplier=BRANCH, tv=4000, row=2)]  # booked under the other branch
+    result = run(ims, pr)
+    assert pairs_of(result) == {"HR/25-26/572": ("mismatch", 2)}
+    assert result.filter(pl.col("pr_row") == 1)["match_status"].to_list() == ["missing_in_ims"]

@@ -139,9 +139,19 @@ def match_documents(ims: pl.DataFrame, pr: pl.DataFrame, config: MatchConfig) ->
         open_l = open_l.join(picked, on="i", how="anti")
         open_r = open_r.join(picked, on="j", how="anti")
 
-    settle(pl.concat([strong, weak.join(strong, on=["i", "j"], how="anti")], how="diagonal_relaxed"))
-    if config.pan_pass:  # 2. same PAN, another GSTIN (a wrong branch): strong keys only
-        settle(_run_pass(open_l, open_r, PAN_BLOCK, config, pl.col("supplier_gstin_l") != pl.col("supplier_gstin_r")))
+    first = [strong, weak.join(strong, on=["i", "j"], how="anti")]
+    other_branch = pl.col("supplier_gstin_l") != pl.col("supplier_gstin_r")
+    if config.pan_pass:
+        # a wrong-branch booking of the very same number competes in the same assignment, so that
+        # a weaker candidate under the right GSTIN cannot take its place
+        first.append(_run_pass(open_l, open_r, PAN_BLOCK, config,
+                               other_branch & (pl.col("num_level") >= NumberLevel.EQUAL_NORM)))
+    settle(pl.concat(first, how="diagonal_relaxed"))
+    if config.pan_pass:  # 2. same PAN, another GSTIN (a wrong branch), for what is left
+        same_values = ~pl.col("differences").str.contains("taxable_value|doc_date")
+        settle(_run_pass(open_l, open_r, PAN_BLOCK, config, other_branch & (
+            (pl.col("num_level") >= NumberLevel.EQUAL_NORM)
+            | ((pl.col("num_level") >= NumberLevel.EQUAL_CORE) & same_values))))
     # 3. another document class (a supplier's credit note booked as a debit-note voucher): the
     #    normalised number and the taxable value must agree
     settle(_run_pass(open_l, open_r, CLASS_BLOCK, config, (pl.col("doc_class_l") != pl.col("doc_class_r"))
