@@ -20,6 +20,7 @@ def assign(pairs: pl.DataFrame) -> pl.DataFrame:
     """``pairs`` has i, j, score (accepted candidates only); returns the chosen (i, j) rows."""
     if pairs.height == 0:
         return pairs
+    pairs = pairs.sort("i", "j")  # the same input order every time: ties resolve the same way
     counted = pairs.with_columns(
         pl.len().over("i").alias("_ni"), pl.len().over("j").alias("_nj")
     )

@@ -43,7 +43,7 @@ def candidate_pairs(
             _pairs_on(left, right, block, pl.col("orig_doc_no_norm"), pl.col("doc_no_norm")),
             _pairs_on(left, right, block, pl.col("orig_core"), pl.col("core")),
         ]
-        return pl.concat(parts).unique()
+        return pl.concat(parts).unique().sort("i", "j")
     bucket = window_days + 1
 
     def keyed(frame: pl.DataFrame, idx: str, key: pl.Expr, spread: bool) -> pl.DataFrame:
@@ -72,7 +72,7 @@ def candidate_pairs(
     rupees = pl.col("taxable_value").round(0).cast(pl.Int64)
     amount_r = keyed(right, "j", pl.concat_list(rupees - 1, rupees, rupees + 1), True)
     by_amount = keyed(left, "i", rupees, False).join(amount_r, on=[*block, "_k", "_b"], suffix="_r")
-    return pl.concat([within(by_number), within(by_amount)]).unique()
+    return pl.concat([within(by_number), within(by_amount)]).unique().sort("i", "j")
 
 
 def attach_sides(pairs: pl.DataFrame, left: pl.DataFrame, right: pl.DataFrame) -> pl.DataFrame:

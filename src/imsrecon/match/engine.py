@@ -64,8 +64,10 @@ def exact_lock(left: pl.DataFrame, right: pl.DataFrame, config: MatchConfig) -> 
     joined = keyed(left, "i").join(keyed(right, "j"), on="_h", suffix="_r")
     same = pl.all_horizontal([pl.col(c) == pl.col(f"{c}_r") for c in IDENTITY])
     exact = joined.filter(same & _within_all(config))
-    exact = exact.sort("i", "j").unique("i", keep="first", maintain_order=True)
-    exact = exact.sort("j", "i").unique("j", keep="first", maintain_order=True)
+    # one to one within each identity, in file order: the k-th document with the k-th row
+    exact = exact.with_columns(
+        pl.col("i").rank("dense").over("_h").alias("_ri"), pl.col("j").rank("dense").over("_h").alias("_rj")
+    ).filter(pl.col("_ri") == pl.col("_rj")).sort("i")
     return exact.select(
         "i", "j", *[pl.col(c).alias(f"{c}_l") for c in cols], *[pl.col(f"{c}_r") for c in cols]
     )
