@@ -162,3 +162,9 @@ def test_wrong_branch_with_the_same_number_beats_another_series_of_the_right_gst
     result = run(ims, pr)
     assert pairs_of(result) == {"HR/25-26/572": ("mismatch", 2)}
     assert result.filter(pl.col("pr_row") == 1)["match_status"].to_list() == ["missing_in_ims"]
+
+
+def test_a_branch_series_with_the_same_number_but_other_values_is_another_document():
+    ims = [doc("ims", "NPT/2025-26/0260", supplier=S1, tv=1000)]
+    pr = [doc("pr", "NPT/2025-26/0260", supplier=BRANCH, tv=8800, date="2025-05-20")]
+    assert "mismatch" not in run(ims, pr)["match_status"].to_list()

@@ -87,6 +87,16 @@ def _copies(right: pl.DataFrame, locked: pl.DataFrame, config: MatchConfig) -> p
 TIE = 0.001
 
 
+def _same_document() -> pl.Expr:
+    """For pairs across registrations: the very same number with the same taxable value, or the
+    number's core with the same taxable value and date (a branch's own series is another
+    document even when its numbers coincide)."""
+    level = pl.col("num_level")
+    taxable_same = ~pl.col("differences").str.contains("taxable_value")
+    date_same = ~pl.col("differences").str.contains("doc_date")
+    return taxable_same & ((level >= NumberLevel.EQUAL_NORM) | ((level >= NumberLevel.EQUAL_CORE) & date_same))
+
+
 def unambiguous(accepted: pl.DataFrame) -> pl.DataFrame:
     """Weak pairs (numbers only similar, or different) whose document has another weak candidate
     scoring as high are dropped: when the books cannot tell two documents apart, neither is
@@ -146,14 +156,10 @@ def match_documents(ims: pl.DataFrame, pr: pl.DataFrame, config: MatchConfig) ->
     if config.pan_pass:
         # a wrong-branch booking of the very same number competes in the same assignment, so that
         # a weaker candidate under the right GSTIN cannot take its place
-        first.append(_run_pass(open_l, open_r, PAN_BLOCK, config,
-                               other_branch & (pl.col("num_level") >= NumberLevel.EQUAL_NORM)))
+        first.append(_run_pass(open_l, open_r, PAN_BLOCK, config, other_branch & _same_document()))
     settle(pl.concat(first, how="diagonal_relaxed"))
     if config.pan_pass:  # 2. same PAN, another GSTIN (a wrong branch), for what is left
-        same_values = ~pl.col("differences").str.contains("taxable_value|doc_date")
-        settle(_run_pass(open_l, open_r, PAN_BLOCK, config, other_branch & (
-            (pl.col("num_level") >= NumberLevel.EQUAL_NORM)
-            | ((pl.col("num_level") >= NumberLevel.EQUAL_CORE) & same_values))))
+        settle(_run_pass(open_l, open_r, PAN_BLOCK, config, other_branch & _same_document()))
     # 3. another document class (a supplier's credit note booked as a debit-note voucher): the
     #    normalised number and the taxable value must agree
     settle(_run_pass(open_l, open_r, CLASS_BLOCK, config, (pl.col("doc_class_l") != pl.col("doc_class_r"))
