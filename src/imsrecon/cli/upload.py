@@ -1,0 +1,52 @@
+"""`imsrecon export-upload`: renders what imsrecon.workflow_upload returns."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from imsrecon.cli import render
+from imsrecon.cli.app import DbOption, JsonOption, _open, _user_errors, app
+
+
+@app.command("export-upload")
+def export_upload(
+    out: Annotated[Path, typer.Option("--out", help="Folder for SAVE-n.json, RESET-n.json and precheck.csv.",
+                                      file_okay=False)],
+    with_recommendations: Annotated[bool, typer.Option(
+        "--with-recommendations", help="Use the recommended action wherever you have not decided.")] = False,
+    run: Annotated[int | None, typer.Option("--run", help="Run id; the latest run if left out.",
+                                            show_default=False)] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write the portal's SAVE and RESET files for every document whose action changes, each split
+    below 4 MB and checked against the portal's rules first. Documents the portal would refuse are
+    left out and listed in precheck.csv. SAVE-n/RESET-n files of an earlier export in the folder
+    are replaced."""
+    from imsrecon.workflow_upload import export_upload as export
+
+    with _user_errors():
+        ws = _open(db)
+        outcome = export(ws, out, run, with_recommendations)
+    if outcome is None:
+        render.fail("no reconciliation run in this workspace yet: run `imsrecon reconcile` first")
+    summary = outcome.summary()
+    if as_json:
+        render.print_json({**summary, "problems": [dataclasses.asdict(p) for p in outcome.plan.problems]})
+        return
+    table = Table(title=f"Upload files for run {outcome.run_id}", show_header=False)
+    for label, key in (("SAVE records", "save_records"), ("RESET records", "reset_records"),
+                       ("unchanged (not sent)", "unchanged"), ("refused (see precheck.csv)", "refused"),
+                       ("from your decisions", "from_decisions"), ("from recommendations", "from_recommendations")):
+        table.add_row(label, f"{summary[key]:,}")
+    render.console.print(table)
+    for problem in outcome.plan.problems[:20]:
+        render.console.print(f"[yellow]refused:[/] {problem.section} {problem.doc_no} ({problem.supplier_gstin}): "
+                             f"{problem.message}", soft_wrap=True)
+    for path in outcome.files:
+        render.console.print(f"wrote {path}")

@@ -1,0 +1,98 @@
+"""Use case: the portal's SAVE/RESET files from a stored run, its decisions and, if asked, its
+recommendations."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from imsrecon.exporters.upload import UploadPlan, plan_upload, write_upload
+from imsrecon.issues import InputFileError
+from imsrecon.model import empty_documents
+from imsrecon.store.workspace import Workspace
+
+# decision or recommendation words -> portal action codes
+ACTION_CODES = {"accept": "A", "reject": "R", "pending": "P", "no action": "N", "none": "N",
+                "a": "A", "r": "R", "p": "P", "n": "N"}
+
+
+@dataclass
+class UploadOutcome:
+    run_id: int
+    plan: UploadPlan
+    files: list[Path]
+    from_decisions: int
+    from_recommendations: int
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "run_id": self.run_id,
+            "save_records": sum(len(v) for v in self.plan.save_records.values()),
+            "reset_records": sum(len(v) for v in self.plan.reset_records.values()),
+            "unchanged": self.plan.skipped.height,
+            "refused": len(self.plan.problems),
+            "from_decisions": self.from_decisions,
+            "from_recommendations": self.from_recommendations,
+            "files": [str(f) for f in self.files],
+        }
+
+
+def _code(word: pl.Expr) -> pl.Expr:
+    return word.str.strip_chars().str.to_lowercase().replace_strict(ACTION_CODES, default=None, return_dtype=pl.String)
+
+
+def export_upload(
+    ws: Workspace, out_dir: Path, run_id: int | None = None, with_recommendations: bool = False,
+    actor: str = "cli", max_bytes: int = 4_000_000,
+) -> UploadOutcome | None:
+    """Write SAVE/RESET files (and precheck.csv) for every IMS document of the run whose decided
+    (or, with ``with_recommendations``, recommended) action differs from its action on the portal.
+    None when the workspace has no run."""
+    runs = ws.runs()
+    if runs.height == 0:
+        return None
+    run_id = int(runs["id"].max()) if run_id is None else run_id  # type: ignore[arg-type]
+    if run_id not in runs["id"].to_list():
+        raise InputFileError(str(ws.url), f"no run {run_id} in this workspace")
+    run = runs.filter(pl.col("id") == run_id).row(0, named=True)
+    result = ws.load_result(run_id).filter(pl.col("ims_doc_no").is_not_null())
+    decisions = ws.latest_decisions().select(
+        "matching_key", _code(pl.col("action")).alias("_decided"), pl.col("remarks").alias("_remarks")
+    )
+    wanted = result.join(decisions, on="matching_key", how="left").with_columns(
+        _code(pl.col("recommended_action").fill_null("")).alias("_recommended")
+    )
+    action = pl.col("_decided")
+    if with_recommendations:
+        action = pl.coalesce(action, pl.col("_recommended"))
+    wanted = wanted.with_columns(action.alias("new_action")).filter(pl.col("new_action").is_not_null())
+    ims_ids = json.loads(run["ims_import_ids"])
+    docs = ws.load_documents(ims_ids).drop("document_id") if ims_ids else empty_documents()
+    keyed = docs.join(
+        wanted.select(
+            pl.col("ims_file").alias("src_file"), "ims_section", pl.col("ims_row").alias("src_row"),
+            "new_action", pl.col("_remarks").alias("_new_remarks"), "_decided",
+        ),
+        on=["src_file", "ims_section", "src_row"], how="inner",
+    )
+    keyed = keyed.with_columns(pl.coalesce("_new_remarks", "remarks").alias("remarks")).drop("_new_remarks")
+    plan = plan_upload(keyed.drop("_decided"), _recipient(run, result))
+    files = write_upload(plan, out_dir, max_bytes)
+    decided = int(keyed["_decided"].is_not_null().sum())
+    outcome = UploadOutcome(run_id, plan, files, decided, keyed.height - decided)
+    ws.audit(actor, "export_upload", "run", str(run_id), None, outcome.summary(), None)
+    return outcome
+
+
+def _recipient(run: dict[str, object], result: pl.DataFrame) -> str:
+    config = json.loads(str(run.get("config_json") or "{}"))
+    recipient = config.get("recipient_gstin")
+    if recipient:
+        return str(recipient)
+    found = result["recipient_gstin"].drop_nulls().unique()
+    if found.len() != 1:
+        raise InputFileError("run", "the run does not name one recipient GSTIN: reconcile again with --gstin")
+    return str(found[0])

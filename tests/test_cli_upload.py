@@ -1,0 +1,72 @@
+"""`imsrecon export-upload` end to end: from two files to validated SAVE/RESET files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from imsrecon.cli.app import app
+
+runner = CliRunner()
+R = "27AAPFU0939F1ZV"
+
+
+def _files(tmp: Path) -> tuple[Path, Path]:
+    def rec(no, date, tv, action="N", blocked="N", key="inum", dkey="idt"):
+        return {"stin": R, key: no, dkey: date, "val": tv * 1.18, "pos": "27", "txval": tv, "iamt": 0,
+                "camt": tv * 0.09, "samt": tv * 0.09, "cess": 0, "action": action, "ispendactblocked": blocked,
+                "srcform": "R1", "rtnprd": "042025", "srcfilstatus": "Filed", "inv_typ": "R", "hash": "h-" + no}
+    ims = {"data": {"b2b": [rec("U-1", "01-04-2025", 1000), rec("U-2", "02-04-2025", 2000),
+                            rec("U-3", "03-04-2025", 3000, blocked="Y"), rec("U-4", "04-04-2025", 4000, action="A")]}}
+    (tmp / "ims.json").write_text(json.dumps(ims))
+    (tmp / "pr.csv").write_text(
+        "Supplier GSTIN,Invoice Number,Invoice Date,Taxable Value,CGST,SGST\n"
+        f"{R},U-1,01-04-2025,1000,90,90\n{R},U-2,02-04-2025,2500,225,225\n")
+    return tmp / "ims.json", tmp / "pr.csv"
+
+
+def test_export_upload_with_recommendations(tmp_path):
+    ims, pr = _files(tmp_path)
+    db = str(tmp_path / "ws.db")
+    assert runner.invoke(app, ["reconcile", "--ims", str(ims), "--pr", str(pr), "--gstin", R, "--db", db]).exit_code == 0
+    nothing = json.loads(runner.invoke(app, ["export-upload", "--out", str(tmp_path / "up0"), "--db", db, "--json"]).output)
+    assert (nothing["save_records"], nothing["reset_records"]) == (0, 0)  # no decisions yet
+    out = tmp_path / "up"
+    result = runner.invoke(app, ["export-upload", "--out", str(out), "--with-recommendations", "--db", db, "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    save = json.loads((out / "SAVE-1.json").read_text())
+    assert save["action"] == "SAVE" and save["data"]["rtin"] == R and save["data"]["reqtyp"] == "SAVE"
+    records = {r["inum"]: r for r in save["data"]["invdata"]["b2b"]}
+    # U-1 exact -> Accept; U-2 mismatch -> Pending; U-3 missing, Pending blocked -> Reject;
+    # U-4 already accepted on the portal but missing in the books -> Pending
+    assert {k: (r["action"], r["prev_status"]) for k, r in records.items()} == {
+        "U-1": ("A", "N"), "U-2": ("P", "N"), "U-3": ("R", "N"), "U-4": ("P", "A")}
+    assert all("hash" not in r for r in records.values())
+    assert summary["save_records"] == 4 and summary["refused"] == 0
+    assert (out / "precheck.csv").exists()
+
+
+def test_export_upload_from_decisions_with_reset_and_refusal(tmp_path):
+    from imsrecon.store.workspace import Workspace
+
+    ims, pr = _files(tmp_path)
+    db = str(tmp_path / "ws.db")
+    runner.invoke(app, ["reconcile", "--ims", str(ims), "--pr", str(pr), "--gstin", R, "--db", db])
+    with Workspace.open(db) as ws:
+        keys = dict(zip(ws.load_result()["ims_doc_no"], ws.load_result()["matching_key"], strict=True))
+        ws.record_decision(keys["U-1"], "Accept", None, "tester", "test")
+        ws.record_decision(keys["U-3"], "Pending", None, "tester", "test")  # blocked: refused
+        ws.record_decision(keys["U-4"], "No action", None, "tester", "test")  # back to N: RESET
+    out = tmp_path / "up"
+    summary = json.loads(runner.invoke(app, ["export-upload", "--out", str(out), "--db", db, "--json"]).output)
+    assert (summary["save_records"], summary["reset_records"], summary["refused"]) == (1, 1, 1)
+    assert [p["rule"] for p in summary["problems"]] == ["pending_blocked"]
+    reset = json.loads((out / "RESET-1.json").read_text())
+    assert reset["action"] == "RESETIMS" and reset["data"]["reqtyp"] == "RESET"
+    [record] = reset["data"]["invdata"]["b2b"]
+    assert record["inum"] == "U-4" and record["prev_status"] == "A" and "action" not in record
+    with Workspace.open(db) as ws:
+        assert "export_upload" in ws.audit_log()["event"].to_list()
