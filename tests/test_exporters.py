@@ -293,7 +293,7 @@ def test_xlsx_layout(tmp_path: Path) -> None:
     counts = summary_counts(result)
     for status, name in excel.SHEET_NAMES.items():
         rows = cal.get_sheet_by_name(name).to_python()
-        assert rows[0] == csv_header
+        assert rows[0] == [*csv_header, "decision", "remarks"]  # the decision columns end the XLSX only
         assert len(rows) - 1 == counts[status]
     exact = cal.get_sheet_by_name("Exact").to_python()[1]
     assert exact[RESULT_COLUMNS.index("ims_doc_date")] == D(2024, 4, 5)
@@ -301,13 +301,16 @@ def test_xlsx_layout(tmp_path: Path) -> None:
 
     wb = openpyxl.load_workbook(path)
     action_col = openpyxl.utils.get_column_letter(RESULT_COLUMNS.index("recommended_action") + 1)
+    decision_col = openpyxl.utils.get_column_letter(len(RESULT_COLUMNS) + 1)
     for name in sheets:
         ws = wb[name]
         assert ws.freeze_panes == "A2" and ws.auto_filter.ref and ws["A1"].font.b
         assert ws.column_dimensions["A"].width >= len("match_status")
-        (dv,) = ws.data_validations.dataValidation
+        dv, decision_dv = ws.data_validations.dataValidation
         assert dv.type == "list" and dv.formula1 == '"Accept,Reject,Pending,No action"'
         assert re.fullmatch(rf"{action_col}2(:{action_col}\d+)?", str(dv.sqref))
+        assert decision_dv.type == "list" and decision_dv.formula1 == dv.formula1
+        assert re.fullmatch(rf"{decision_col}2(:{decision_col}\d+)?", str(decision_dv.sqref))
         for row in ws.iter_rows():
             for cell in row:
                 assert cell.data_type != "f", (name, cell.coordinate, cell.value)
@@ -351,7 +354,7 @@ def test_xlsx_empty_categories_keep_their_sheet(tmp_path: Path) -> None:
     only_exact = sample_result().filter(pl.col("match_status") == "exact")
     values = _openpyxl_values(write_result(only_exact, tmp_path / "r.xlsx"))
     for name in excel.SHEET_NAMES.values():
-        assert values[name][0] == RESULT_COLUMNS
+        assert values[name][0] == [*RESULT_COLUMNS, "decision", "remarks"]
         assert len(values[name]) == (2 if name == "Exact" else 1)
 
 

@@ -171,7 +171,7 @@ def run_reconciliation(
     outcome = RunOutcome(rec, run_id, ims_imports + pr_imports)
     if out is not None:
         progress(f"writing {out.name}")
-        write_report(rec.result, out, outcome.summary(), rec.reverse_charge)
+        write_report(rec.result, out, outcome.summary(), rec.reverse_charge, stored_decisions(ws, out))
         outcome.out_path = out
     return outcome
 
@@ -181,16 +181,27 @@ _RCM_COLUMNS = ["src_file", "src_sheet", "src_row", "src_line", "supplier_gstin"
                 "doc_no", "doc_date", "taxable_value", "igst", "cgst", "sgst", "cess", "doc_value", "flags"]
 
 
+def stored_decisions(ws: Workspace, out: Path) -> pl.DataFrame | None:
+    """The workspace's latest decisions when ``out`` is an Excel report (they pre-fill its
+    decision and remarks columns); None otherwise."""
+    if ws.is_memory or out.suffix.lower() != ".xlsx":
+        return None
+    return ws.latest_decisions()
+
+
 def write_report(
-    result: pl.DataFrame, out: Path, summary: dict[str, object], reverse_charge: pl.DataFrame | None = None
+    result: pl.DataFrame, out: Path, summary: dict[str, object], reverse_charge: pl.DataFrame | None = None,
+    decisions: pl.DataFrame | None = None,
 ) -> Path:
-    """Write the result; an Excel report also lists the reverse-charge rows kept out of matching."""
+    """Write the result; an Excel report also lists the reverse-charge rows kept out of matching
+    and ends each category sheet with the decision and remarks columns (pre-filled from
+    ``decisions``: matching_key, action, remarks)."""
     from imsrecon.exporters.tables import write_result
 
     meta = {k: v for k, v in summary.items() if k not in ("files", "counts")}
     meta["generated_at"] = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     extra = {REVERSE_CHARGE_SHEET: reverse_charge.select(_RCM_COLUMNS)} if reverse_charge is not None else None
-    return write_result(result, out, meta, extra)
+    return write_result(result, out, meta, extra, decisions)
 
 
 def write_stored_report(ws: Workspace, run_id: int | None, out: Path) -> dict[str, object] | None:
@@ -209,7 +220,8 @@ def write_stored_report(ws: Workspace, run_id: int | None, out: Path) -> dict[st
     run = runs.filter(pl.col("id") == run_id).row(0, named=True)
     pr_ids = json.loads(run["pr_import_ids"]) if isinstance(run["pr_import_ids"], str) else run["pr_import_ids"]
     pr_docs = ws.load_documents(list(pr_ids)) if pr_ids else empty_documents()
-    write_report(result, out, summary, pr_docs.filter(pl.col("reverse_charge").fill_null(False)))
+    rcm = pr_docs.filter(pl.col("reverse_charge").fill_null(False))
+    write_report(result, out, summary, rcm, stored_decisions(ws, out))
     return summary
 
 

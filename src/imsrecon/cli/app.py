@@ -116,6 +116,8 @@ def import_cmd(
             write_issues(issues, issues_out)
     files_summary = [{**fi.summary, "already_imported": fi.already_imported, "import_id": fi.import_id}
                      for fi in done]
+    from imsrecon.workflow_snapshots import changes_since_previous
+
     if as_json:
         render.print_json({"files": files_summary, "issues": [i.as_dict() for i in issues[:1000]],
                            "issues_total": len(issues)})
@@ -124,6 +126,15 @@ def import_cmd(
     for fi in done:
         for note in fi.notes:
             render.console.print(f"[dim]{fi.path.name}: {note}[/]")
+    for fi in done:
+        if fi.side == "ims" and fi.import_id is not None and not fi.already_imported:
+            changes = changes_since_previous(ws, fi.import_id)
+            if changes is not None:
+                s = changes.summary()
+                render.console.print(
+                    f"{fi.path.name} against {s['previous_file']}: {s['new']} new, {s['changed']} changed, "
+                    f"{s['removed']} removed; {s['decisions_to_review']} decisions to review "
+                    "(`imsrecon changes` lists them)", soft_wrap=True)
     render.print_issues(issues, show)
 
 
@@ -249,3 +260,8 @@ def explain(
 
 def main() -> None:
     app()
+
+
+from imsrecon.cli import changes as _changes  # noqa: E402,F401  (registers `imsrecon changes`)
+from imsrecon.cli import decide as _decide  # noqa: E402,F401  (registers `imsrecon decide`)
+from imsrecon.cli import upload as _upload  # noqa: E402,F401  (registers `imsrecon export-upload`)

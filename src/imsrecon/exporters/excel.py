@@ -9,7 +9,10 @@ Workbook layout for a result:
   (all RESULT_SCHEMA columns, in order). Every status gets its sheet, with a header row, even
   when it has no rows. Header bold, frozen, with an autofilter; dates are real Excel dates
   shown dd-mm-yyyy; amounts are numbers shown #,##0.00; ``recommended_action`` has a dropdown
-  (Accept / Reject / Pending / No action).
+  (Accept / Reject / Pending / No action). Two more columns end each category sheet (XLSX only,
+  not part of the result contract): ``decision`` (the same dropdown) and ``remarks``, filled with
+  the latest stored decision for the row's matching key when ``decisions`` are given, for the
+  user to edit and read back with ``imsrecon decide --from``.
 * A status with more rows than fit on a sheet (Excel's limit is 1,048,576 rows, header
   included) continues on "Exact (2)", "Exact (3)", ...; the Summary lists those sheets and says so.
 
@@ -58,6 +61,7 @@ SUMMARY_SHEET = "Summary"
 ISSUES_SHEET = "Issues"
 ACTION_COLUMN = "recommended_action"
 ACTION_CHOICES = ["Accept", "Reject", "Pending", "No action"]
+DECISION_COLUMN, REMARKS_COLUMN = "decision", "remarks"  # at the end of each category sheet
 
 MAX_DATA_ROWS = 1_048_575  # Excel's 1,048,576 rows per sheet, less the header row
 DATE_FORMAT = "dd-mm-yyyy"
@@ -243,8 +247,7 @@ def _write_table(wb: Workbook, fmts: _Formats, name: str, df: pl.DataFrame) -> W
     ws.freeze_panes(1, 0)
     last_col = len(df.columns) - 1
     ws.autofilter(0, 0, max(df.height, 1), last_col)
-    if ACTION_COLUMN in df.columns:
-        col = df.columns.index(ACTION_COLUMN)
+    for col in (df.columns.index(c) for c in (ACTION_COLUMN, DECISION_COLUMN) if c in df.columns):
         ws.data_validation(
             1,
             col,
@@ -375,16 +378,30 @@ def _workbook(path: Path, tmpdir: str) -> Workbook:
     return wb
 
 
+def _with_decisions(df: pl.DataFrame, decisions: pl.DataFrame | None) -> pl.DataFrame:
+    """``df`` with the decision and remarks columns at the end (from ``decisions``: matching_key,
+    action, remarks; the last row per key counts), in ``df``'s row order."""
+    if decisions is None or decisions.height == 0:
+        return df.with_columns(pl.lit(None, pl.String).alias(c) for c in (DECISION_COLUMN, REMARKS_COLUMN))
+    chosen = decisions.select(
+        pl.col("matching_key").cast(pl.String), pl.col("action").cast(pl.String).alias(DECISION_COLUMN),
+        pl.col("remarks").cast(pl.String).alias(REMARKS_COLUMN),
+    ).unique("matching_key", keep="last", maintain_order=True)
+    return df.join(chosen, on="matching_key", how="left", maintain_order="left")
+
+
 def write_result_xlsx(
     result: pl.DataFrame,
     path: Path | str,
     summary: dict[str, Any] | None = None,
     extra_sheets: dict[str, pl.DataFrame] | None = None,
+    decisions: pl.DataFrame | None = None,
 ) -> Path:
     """Write the result as an XLSX workbook (Summary sheet + one sheet per status, then any
-    ``extra_sheets`` such as the reverse-charge rows kept out of matching)."""
+    ``extra_sheets`` such as the reverse-charge rows kept out of matching). ``decisions``
+    (matching_key, action, remarks) pre-fill the decision and remarks columns."""
     path = Path(path)
-    df = prepare_result(result)
+    df = _with_decisions(prepare_result(result), decisions)
     unknown = set(df.get_column("match_status").unique().to_list()) - set(STATUS_ORDER)
     if unknown:
         raise ValueError(f"result rows with unknown match_status: {sorted(map(str, unknown))}")
@@ -413,5 +430,18 @@ def write_issues_xlsx(issues: pl.DataFrame, path: Path | str) -> Path:
         fmts = _Formats(wb)
         for name, part in _split(issues, ISSUES_SHEET):
             _write_table(wb, fmts, name, part)
+        wb.close()
+    return path
+
+
+def write_tables_xlsx(path: Path | str, sheets: dict[str, pl.DataFrame]) -> Path:
+    """Write plain tables, one sheet each (long ones continue on "Name (2)", …)."""
+    path = Path(path)
+    with atomic_path(path) as tmp, tempfile.TemporaryDirectory(prefix="imsrecon-xlsx-") as work:
+        wb = _workbook(tmp, work)
+        fmts = _Formats(wb)
+        for title, frame in sheets.items():
+            for name, part in _split(frame, title):
+                _write_table(wb, fmts, name, part)
         wb.close()
     return path

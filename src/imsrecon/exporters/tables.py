@@ -139,18 +139,21 @@ def write_result(
     path: Path | str,
     summary: dict[str, Any] | None = None,
     extra_sheets: dict[str, pl.DataFrame] | None = None,
+    decisions: pl.DataFrame | None = None,
 ) -> Path:
     """Write the reconciliation result; the suffix chooses CSV, JSON or XLSX.
 
-    ``summary`` (key/values such as files reconciled, run id, generated at) and ``extra_sheets``
-    are shown in the XLSX workbook only; CSV and JSON carry only the result rows.
+    ``summary`` (key/values such as files reconciled, run id, generated at), ``extra_sheets``
+    and ``decisions`` (the stored decisions: matching_key, action, remarks; they pre-fill the
+    decision and remarks columns) are shown in the XLSX workbook only; CSV and JSON carry only
+    the result rows.
     """
     path = Path(path)
     fmt = export_format(path)
     if fmt == "xlsx":
         from imsrecon.exporters.excel import write_result_xlsx
 
-        return write_result_xlsx(result, path, summary, extra_sheets)
+        return write_result_xlsx(result, path, summary, extra_sheets, decisions)
     df = prepare_result(result)
     with atomic_path(path) as tmp:
         if fmt == "csv":

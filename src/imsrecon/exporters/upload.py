@@ -38,8 +38,8 @@ from imsrecon.normalise.gstin import GSTIN_LOOSE_PATTERN
 from imsrecon.sections import ACTIONS, FIELD_ALIASES, SECTIONS, UPLOAD_SECTION_KEYS, DocClass, Section, section_for_key
 
 __all__ = [
-    "DEFAULT_MAX_BYTES", "MAX_REMARKS", "RULES", "PlannedAction", "UploadPlan", "UploadProblem",
-    "plan_upload", "precheck_frame", "upload_payloads", "write_upload",
+    "DECISION_RULES", "DEFAULT_MAX_BYTES", "MAX_REMARKS", "RULES", "PlannedAction", "UploadPlan", "UploadProblem",
+    "action_problems", "plan_upload", "precheck_frame", "upload_payloads", "write_upload",
 ]  # fmt: skip
 
 MAX_REMARKS = 250  # unconfirmed (domain doc §4: "max length unconfirmed, 250 seen")
@@ -218,6 +218,24 @@ RULES: dict[str, tuple[Callable[[_Doc], bool], Callable[[_Doc], str]]] = {
         lambda d: bool(d.new_itc) and d.reduction in ("partial", "nil") and not (d.effective("remarks") or "").strip(),
         lambda d: f"a {d.reduction} ITC reduction needs remarks"),
 }  # fmt: skip
+
+
+# The rules a decision can be checked against before any upload: they need no downloaded record.
+DECISION_RULES = ("pending_blocked", "reject_import_of_goods", "remarks_too_long", "remarks_not_allowed")
+
+
+def action_problems(
+    new_action: str, ims_section: str | None, ispendactblocked: Any = None, remarks: str | None = None,
+    rules: tuple[str, ...] = DECISION_RULES,
+) -> list[tuple[str, str]]:
+    """(rule, message) for each of ``rules`` (names in :data:`RULES`) that one proposed action
+    (``A``/``R``/``P``/``N``) would break, checked without a downloaded record: for checking a
+    decision before an upload is planned. A section that is not an IMS section is refused."""
+    section = section_for_key(ims_section or "")
+    if section is None:
+        return [("unknown_section", f"section {ims_section!r} is not an IMS section")]
+    d = _Doc({"ispendactblocked": ispendactblocked, "remarks": remarks}, section, {}, new_action, "")
+    return [(rule, RULES[rule][1](d)) for rule in rules if RULES[rule][0](d)]
 
 
 def _upload_record(d: _Doc) -> dict[str, Any]:
