@@ -264,5 +264,5 @@ def main() -> None:
 
 from imsrecon.cli import changes as _changes  # noqa: E402,F401  (registers `imsrecon changes`)
 from imsrecon.cli import decide as _decide  # noqa: E402,F401  (registers `imsrecon decide`)
-from imsrecon.cli import upload as _upload  # noqa: E402,F401  (registers `imsrecon export-upload`)
 from imsrecon.cli import figures as _figures  # noqa: E402,F401  (registers `imsrecon figures`)
+from imsrecon.cli import upload as _upload  # noqa: E402,F401  (registers `imsrecon export-upload`)
