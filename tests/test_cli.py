@@ -251,3 +251,24 @@ def test_explain_answers_for_every_document_of_the_demo(tmp_path):
     assert any(e["result"]["matching_key"] == missing["matching_key"] for e in by_number)
     nothing = runner.invoke(app, ["explain", "NO-SUCH-DOC", "--db", str(db)])
     assert nothing.exit_code == 1 and "no document with matching key or number 'NO-SUCH-DOC'" in nothing.output
+
+
+def test_recommendation_overrides_from_the_settings_file(tmp_path, demo_files):
+    _, paths = demo_files
+    cfg = tmp_path / "settings.toml"
+    cfg.write_text('[match]\ntolerance_rupees = 1\n\n[recommend]\nbooks_agree = "Pending"\n')
+    out = tmp_path / "r.csv"
+    result = cli("reconcile", "--ims", paths["ims"], "--pr", paths["pr"], "--config", cfg, "--out", out,
+                 "--db", tmp_path / "ws.db")
+    assert result.exit_code == 0, result.output
+    frame = pl.read_csv(out, infer_schema=False).filter(pl.col("recommendation_rule") == "books_agree")
+    assert frame.height > 0 and set(frame["recommended_action"]) == {"Pending"}
+    from imsrecon.store.workspace import Workspace
+
+    with Workspace.open(str(tmp_path / "ws.db")) as ws:
+        assert json.loads(ws.runs()["config_json"][0])["recommend"] == {"books_agree": "Pending"}
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[recommend]\nno_such_rule = "Accept"\n')
+    refused = runner.invoke(app, ["reconcile", "--ims", str(paths["ims"]), "--pr", str(paths["pr"]),
+                                  "--config", str(bad), "--db", ":memory:"])
+    assert refused.exit_code == 1 and "unknown rule(s) ['no_such_rule']" in refused.output

@@ -169,3 +169,16 @@ def test_followup_mail_refuses_several_suppliers_or_none():
         followup_mail(f, R, None)
     with pytest.raises(ValueError, match="no documents"):
         followup_mail(f.clear(), R, None)
+
+
+def test_a_document_already_accepted_on_the_portal_counts_as_available():
+    from imsrecon.figures import itc_figures
+    from imsrecon.result import conform_result
+
+    result = conform_result(pl.DataFrame({
+        "match_status": ["exact"], "doc_class": ["invoice"], "ims_supplier_gstin": ["27AAPFU0939F1ZV"],
+        "ims_igst": [180.0], "ims_cgst": [0.0], "ims_sgst": [0.0], "ims_cess": [0.0], "ims_taxable_value": [1000.0],
+        "recommended_action": [""], "ims_action": ["A"],
+    }))
+    by = {r["category"]: r["itc"] for r in itc_figures(result)["by_category"].iter_rows(named=True)}
+    assert by["available"] == 180.0

@@ -53,7 +53,23 @@ class MatchConfig:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path.name}: cannot read: {exc}") from None
-        return cls.from_dict(data.get("match", data), path.name)
+        # settings under [match]; a file of bare settings is read as [match] too
+        table = data["match"] if "match" in data else {k: v for k, v in data.items() if k != "recommend"}
+        return cls.from_dict(table, path.name)
+
+    @staticmethod
+    def recommend_table(path: Path) -> dict[str, Any]:
+        """The settings file's ``[recommend]`` table (rule name -> action), checked against the
+        rules; empty when the file has none."""
+        from imsrecon.recommend import rules_from_config
+
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path.name}: cannot read: {exc}") from None
+        table = data.get("recommend", {})
+        rules_from_config({"recommend": table}, source=path.name)  # raises ConfigError if wrong
+        return dict(table)
 
     def tolerance_for(self, amount: float) -> float:
         pct = abs(amount) * self.tolerance_percent / 100 if self.tolerance_percent else 0.0

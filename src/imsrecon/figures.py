@@ -65,9 +65,14 @@ def _signed(result: pl.DataFrame) -> pl.DataFrame:
         .alias(h)
         for h in _HEADS
     ]
+    # what will hold on the portal: the recommendation, or the portal's own action where nothing
+    # is to change (a document already accepted needs no recommendation to count as available)
+    portal = pl.col("ims_action").str.to_uppercase().replace_strict(
+        {"A": "Accept", "R": "Reject", "P": "Pending"}, default=None, return_dtype=pl.String)
+    action = pl.when(pl.col("recommended_action").fill_null("") != "").then(pl.col("recommended_action")).otherwise(portal)
     category = pl.when(pl.col("match_status").is_in(_AT_RISK)).then(pl.lit("at_risk"))
-    for action, name in _BY_ACTION.items():
-        category = category.when(pl.col("recommended_action") == action).then(pl.lit(name))
+    for word, name in _BY_ACTION.items():
+        category = category.when(action == word).then(pl.lit(name))
     return conform_result(result).with_columns(
         *heads,
         category.otherwise(pl.lit(OTHER)).alias("category"),

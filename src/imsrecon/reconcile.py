@@ -9,7 +9,7 @@ import polars as pl
 from imsrecon.config import MatchConfig
 from imsrecon.match.engine import match_documents
 from imsrecon.match.pairs import build_result
-from imsrecon.recommend import recommend
+from imsrecon.recommend import RULES, Rule, recommend
 from imsrecon.result import summary_counts
 
 
@@ -43,6 +43,7 @@ def reconcile(
     pr: pl.DataFrame,
     config: MatchConfig | None = None,
     recipient_gstin: str | None = None,
+    rules: tuple[Rule, ...] = RULES,
 ) -> Reconciliation:
     """Pair IMS (or GSTR-2B) documents with register rows and recommend an action for each.
 
@@ -66,6 +67,6 @@ def reconcile(
     rcm = pl.col("reverse_charge").fill_null(False)
     reverse_charge, pr = pr.filter(rcm), pr.filter(~rcm)
     pairs = match_documents(ims, pr, config)
-    result = recommend(build_result(ims, pr, pairs))
+    result = recommend(build_result(ims, pr, pairs), rules)
     recipients = sorted(set(ims["recipient_gstin"].drop_nulls()) | set(pr["recipient_gstin"].drop_nulls()))
     return Reconciliation(result, reverse_charge, config, ims.height, pr.height, recipients)

@@ -20,6 +20,7 @@ from imsrecon.importers.base import ImportOptions, ImportResult, sha256_of
 from imsrecon.importers.registry import detect
 from imsrecon.issues import InputFileError, RowIssue
 from imsrecon.model import empty_documents
+from imsrecon.recommend import rules_from_config
 from imsrecon.reconcile import Reconciliation, reconcile
 from imsrecon.store.workspace import Workspace
 
@@ -149,8 +150,10 @@ def run_reconciliation(
     config: MatchConfig,
     out: Path | None = None,
     progress: Progress = _quiet,
+    recommend_overrides: dict[str, str] | None = None,
 ) -> RunOutcome:
-    """Import (or reuse) the files, reconcile, record the run, write the result if asked."""
+    """Import (or reuse) the files, reconcile, record the run, write the result if asked.
+    ``recommend_overrides`` is the ``[recommend]`` table of the settings file."""
     files = [(p, "ims") for p in ims_paths] + [(p, "pr") for p in pr_paths]
     parsed = parse_files(ws, files, options, progress)
     ims_imports = record_files(ws, parsed[: len(ims_paths)], progress)
@@ -158,8 +161,10 @@ def run_reconciliation(
     progress("matching")
     ims_docs = documents_of(ws, ims_imports)
     pr_docs = documents_of(ws, pr_imports)
-    rec = reconcile(ims_docs, pr_docs, config, options.recipient_gstin)
-    run_config = {"match": config.to_dict(), "recipient_gstin": options.recipient_gstin,
+    rules = rules_from_config({"recommend": recommend_overrides or {}})
+    rec = reconcile(ims_docs, pr_docs, config, options.recipient_gstin, rules)
+    run_config = {"match": config.to_dict(), "recommend": recommend_overrides or {},
+                  "recipient_gstin": options.recipient_gstin,
                   "mapping_file": str(options.mapping_file) if options.mapping_file else None,
                   "tool_version": __version__}
     run_id = None

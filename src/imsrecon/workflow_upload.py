@@ -81,10 +81,31 @@ def export_upload(
     keyed = keyed.with_columns(pl.coalesce("_new_remarks", "remarks").alias("remarks")).drop("_new_remarks")
     plan = plan_upload(keyed.drop("_decided"), _recipient(run, result))
     files = write_upload(plan, out_dir, max_bytes)
+    _record_uploads(ws, run_id, files)
     decided = int(keyed["_decided"].is_not_null().sum())
     outcome = UploadOutcome(run_id, plan, files, decided, keyed.height - decided)
     ws.audit(actor, "export_upload", "run", str(run_id), None, outcome.summary(), None)
     return outcome
+
+
+def _record_uploads(ws: Workspace, run_id: int, files: list[Path]) -> None:
+    """Keep each written SAVE/RESET file as an upload, its items read back from the file itself."""
+    from imsrecon.sections import section_for_key
+    from imsrecon.store.uploads import record_upload
+
+    for path in files:
+        request = path.name.split("-", 1)[0]
+        if request not in ("SAVE", "RESET"):
+            continue
+        invdata = json.loads(path.read_text(encoding="utf-8"))["data"]["invdata"]
+        items = []
+        for key, records in invdata.items():
+            section = section_for_key(key)
+            number = section.number_field if section else "inum"
+            items += [{"section": key, "supplier_gstin": r.get("stin"), "doc_no": r.get(number),
+                       "rtnprd": r.get("rtnprd"), "new_action": r.get("action", "N"),
+                       "prev_status": r.get("prev_status")} for r in records]  # fmt: skip
+        record_upload(ws, run_id, request, path.name, items)
 
 
 def _recipient(run: dict[str, object], result: pl.DataFrame) -> str:

@@ -161,9 +161,10 @@ def reconcile(
         render.fail("--out must end in .csv, .json or .xlsx", 2)
     with _user_errors():
         match_config = MatchConfig.load(config) if config else MatchConfig()
+        overrides = MatchConfig.recommend_table(config) if config else {}
         ws = _open(db)
         with render.progress(not as_json) as step:
-            outcome = run_reconciliation(ws, ims, pr, _options(gstin, mapping), match_config, out, step)
+            outcome = run_reconciliation(ws, ims, pr, _options(gstin, mapping), match_config, out, step, overrides)
     summary = outcome.summary()
     if as_json:
         render.print_json(summary)
@@ -186,12 +187,26 @@ def report(
     out: Annotated[Path, typer.Option("--out", help="Write the result here: .csv, .json or .xlsx.")],
     run: Annotated[int | None, typer.Option("--run", help="Run id; the latest run if left out.",
                                                show_default=False)] = None,
+    errors: Annotated[bool, typer.Option("--errors", help="Write the failed documents of every upload "
+                                         "instead (.csv or .xlsx).")] = False,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Write the stored result of a reconciliation run."""
+    """Write the stored result of a reconciliation run (or, with --errors, the upload failures)."""
     from imsrecon.workflow import write_stored_report
 
+    if errors:
+        from imsrecon.workflow_upload_status import write_error_report
+
+        if out.suffix.lower() not in (".csv", ".xlsx"):
+            render.fail("--out must end in .csv or .xlsx", 2)
+        with _user_errors():
+            done = write_error_report(_open(db), out)
+        if as_json:
+            render.print_json(done)
+        else:
+            render.console.print(f"{done['failed']} failed documents written to {out}")
+        return
     if out.suffix.lower() not in (".csv", ".json", ".xlsx"):
         render.fail("--out must end in .csv, .json or .xlsx", 2)
     with _user_errors():
@@ -266,3 +281,4 @@ from imsrecon.cli import changes as _changes  # noqa: E402,F401  (registers `ims
 from imsrecon.cli import decide as _decide  # noqa: E402,F401  (registers `imsrecon decide`)
 from imsrecon.cli import figures as _figures  # noqa: E402,F401  (registers `imsrecon figures`)
 from imsrecon.cli import upload as _upload  # noqa: E402,F401  (registers `imsrecon export-upload`)
+from imsrecon.cli import upload_status as _upload_status  # noqa: E402,F401  (registers `imsrecon upload-status`)

@@ -31,6 +31,8 @@ from imsrecon.store.schema import (
     GENERATED,
     INDEXES,
     TABLES,
+    UPLOAD_INDEXES,
+    UPLOAD_TABLES,
     audit_log,
     schema_version,
     utcnow,
@@ -74,9 +76,17 @@ def _indexes_and_audit_guard(conn: Connection) -> None:
     dialect.install_append_only_guard(conn, audit_log)
 
 
+def _upload_tables(conn: Connection) -> None:
+    for table in UPLOAD_TABLES:
+        conn.execute(CreateTable(table))
+    for index in UPLOAD_INDEXES:
+        index.create(conn, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "tables", _create_tables),
     Migration(2, "lookup indexes; append-only audit_log", _indexes_and_audit_guard),
+    Migration(3, "uploads and upload_items (upload status)", _upload_tables),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

@@ -56,6 +56,8 @@ __all__ = [
     "runs",
     "schema_version",
     "sql_type",
+    "upload_items",
+    "uploads",
     "utcnow",
 ]
 
@@ -244,6 +246,40 @@ audit_log = Table(
     Column("new_value", Text),
     Column("reason", Text),
 )
+
+# Created by migration 3 (not by step 1, which creates only :data:`TABLES`).
+uploads = Table(
+    "uploads",
+    metadata,
+    _id(),
+    Column("run_id", ID_TYPE, ForeignKey("runs.id"), nullable=True),
+    Column("request", Text, nullable=False),  # "SAVE" or "RESET"
+    Column("file_name", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("documents", BigInteger, nullable=False),
+    Column("reference_id", Text),  # the portal's int_tran_id
+    Column("status", Text),  # not uploaded, processing, uploaded, failed, partly failed
+    Column("checked_at", UTCDateTime),
+)
+
+upload_items = Table(
+    "upload_items",
+    metadata,
+    _id(),
+    Column("upload_id", ID_TYPE, ForeignKey("uploads.id"), nullable=False),
+    Column("section", Text),
+    Column("supplier_gstin", Text),
+    Column("doc_no", Text),
+    Column("rtnprd", Text),
+    Column("new_action", Text),
+    Column("prev_status", Text),
+    Column("status", Text, nullable=False),  # not uploaded, processing, uploaded, failed
+    Column("error_cd", Text),
+    Column("error_msg", Text),
+)
+
+UPLOAD_TABLES = (uploads, upload_items)
+UPLOAD_INDEXES = (Index(None, upload_items.c.upload_id),)
 
 # Created by migration 2, not with the tables (so they are defined apart from them).
 INDEXES = (
