@@ -18,11 +18,11 @@ from imsrecon import __version__
 from imsrecon.config import MatchConfig
 from imsrecon.importers.base import ImportOptions, ImportResult, sha256_of
 from imsrecon.importers.registry import detect
-from imsrecon.issues import InputFileError, RowIssue
+from imsrecon.issues import RowIssue
 from imsrecon.model import empty_documents
 from imsrecon.recommend import rules_from_config
 from imsrecon.reconcile import Reconciliation, reconcile
-from imsrecon.store.workspace import Workspace
+from imsrecon.store.workspace import NoRunError, Workspace
 
 Progress = Callable[[str], None]
 
@@ -209,20 +209,28 @@ def write_report(
     return write_result(result, out, meta, extra, decisions)
 
 
+def stored_run(ws: Workspace, run_id: int | None) -> dict[str, object] | None:
+    """The run ``run_id`` (the latest if None) as a row of ``ws.runs()``; None when the workspace
+    has no run yet. An id the workspace does not hold raises NoRunError."""
+    runs = ws.runs()
+    if runs.height == 0:
+        return None
+    wanted = runs.filter(pl.col("id") == (runs["id"].max() if run_id is None else run_id))
+    if wanted.height == 0:
+        raise NoRunError(f"no run {run_id} in this workspace")
+    return wanted.row(0, named=True)
+
+
 def write_stored_report(ws: Workspace, run_id: int | None, out: Path) -> dict[str, object] | None:
     """Write a stored run's result; None when the workspace has no run yet."""
     from imsrecon.result import summary_counts
 
-    runs = ws.runs()
-    if runs.height == 0:
+    run = stored_run(ws, run_id)
+    if run is None:
         return None
-    if run_id is None:
-        run_id = int(runs["id"].max())  # type: ignore[arg-type]
-    elif run_id not in runs["id"].to_list():
-        raise InputFileError(str(ws.url), f"no run {run_id} in this workspace")
+    run_id = int(run["id"])  # type: ignore[arg-type]
     result = ws.load_result(run_id)
     summary: dict[str, object] = {"run_id": run_id, "counts": summary_counts(result), "out": str(out)}
-    run = runs.filter(pl.col("id") == run_id).row(0, named=True)
     pr_ids = json.loads(run["pr_import_ids"]) if isinstance(run["pr_import_ids"], str) else run["pr_import_ids"]
     pr_docs = ws.load_documents(list(pr_ids)) if pr_ids else empty_documents()
     rcm = pr_docs.filter(pl.col("reverse_charge").fill_null(False))
@@ -267,8 +275,8 @@ class Explanation:
     candidates: pl.DataFrame  # match.inspect.candidate_table
 
 
-def _stored_config(runs: pl.DataFrame, run_id: int) -> MatchConfig:
-    cfg = json.loads(runs.filter(pl.col("id") == run_id)["config_json"][0] or "{}")
+def _stored_config(run: dict[str, object]) -> MatchConfig:
+    cfg = json.loads(str(run["config_json"] or "{}"))
     return MatchConfig.from_dict(cfg.get("match", {}))
 
 
@@ -278,10 +286,10 @@ def explain(ws: Workspace, key: str, run_id: int | None = None, limit: int = 10)
     from imsrecon.match.inspect import candidate_table
     from imsrecon.normalise.docno import doc_no_norm_expr, normalise_doc_no
 
-    runs = ws.runs()
-    if runs.height == 0:
+    run = stored_run(ws, run_id)
+    if run is None:
         return []
-    run_id = int(runs["id"].max()) if run_id is None else run_id  # type: ignore[arg-type]
+    run_id = int(run["id"])  # type: ignore[arg-type]
     result = ws.load_result(run_id)
     norm = normalise_doc_no(key)
     hits = result.filter(
@@ -293,7 +301,6 @@ def explain(ws: Workspace, key: str, run_id: int | None = None, limit: int = 10)
     )
     if hits.height == 0:
         return []
-    run = runs.filter(pl.col("id") == run_id).row(0, named=True)
     ims_ids, pr_ids = json.loads(run["ims_import_ids"]), json.loads(run["pr_import_ids"])
     ims = ws.load_documents(ims_ids) if ims_ids else empty_documents()
     pr = ws.load_documents(pr_ids) if pr_ids else empty_documents()
@@ -302,7 +309,7 @@ def explain(ws: Workspace, key: str, run_id: int | None = None, limit: int = 10)
         ims = ims.filter(pl.col("recipient_gstin").fill_null(recipient) == recipient)
         pr = pr.filter(pl.col("recipient_gstin").fill_null(recipient) == recipient)
     pr = pr.filter(~pl.col("reverse_charge").fill_null(False))
-    config = _stored_config(runs, run_id)
+    config = _stored_config(run)
     out = []
     for row in hits.iter_rows(named=True):
         if row["ims_doc_no"] is not None:

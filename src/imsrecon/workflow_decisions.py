@@ -93,13 +93,12 @@ def default_actor(by: str | None = None) -> str:
 
 
 def _result(ws: Workspace, run_id: int | None) -> tuple[int, pl.DataFrame]:
-    runs = ws.runs()
-    if runs.height == 0:
+    from imsrecon.workflow import stored_run
+
+    run = stored_run(ws, run_id)
+    if run is None:
         raise NoRunError("no reconciliation run in this workspace yet: run `imsrecon reconcile` first")
-    if run_id is None:
-        run_id = int(runs["id"].max())  # type: ignore[arg-type]
-    elif run_id not in runs["id"].to_list():
-        raise NoRunError(f"no run {run_id} in this workspace")
+    run_id = int(run["id"])  # type: ignore[arg-type]
     return run_id, ws.load_result(run_id)
 
 

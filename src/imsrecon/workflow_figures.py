@@ -10,6 +10,7 @@ import polars as pl
 
 from imsrecon.figures import followup_mail, itc_figures, supplier_followups
 from imsrecon.store.workspace import Workspace
+from imsrecon.workflow import stored_run
 
 
 @dataclass
@@ -24,10 +25,10 @@ class Figures:
 def run_figures(
     ws: Workspace, run_id: int | None, out: Path | None, mails: Path | None, company: str | None
 ) -> Figures | None:
-    runs = ws.runs()
-    if runs.height == 0:
+    run = stored_run(ws, run_id)
+    if run is None:
         return None
-    run_id = int(runs["id"].max()) if run_id is None else run_id  # type: ignore[arg-type]
+    run_id = int(run["id"])  # type: ignore[arg-type]
     result = ws.load_result(run_id)
     itc = itc_figures(result)
     found = Figures(run_id, itc["by_category"], itc["by_supplier"], supplier_followups(result))

@@ -13,6 +13,7 @@ from imsrecon.exporters.upload import UploadPlan, plan_upload, write_upload
 from imsrecon.issues import InputFileError
 from imsrecon.model import empty_documents
 from imsrecon.store.workspace import Workspace
+from imsrecon.workflow import stored_run
 
 # decision or recommendation words -> portal action codes
 ACTION_CODES = {"accept": "A", "reject": "R", "pending": "P", "no action": "N", "none": "N",
@@ -51,13 +52,10 @@ def export_upload(
     """Write SAVE/RESET files (and precheck.csv) for every IMS document of the run whose decided
     (or, with ``with_recommendations``, recommended) action differs from its action on the portal.
     None when the workspace has no run."""
-    runs = ws.runs()
-    if runs.height == 0:
+    run = stored_run(ws, run_id)
+    if run is None:
         return None
-    run_id = int(runs["id"].max()) if run_id is None else run_id  # type: ignore[arg-type]
-    if run_id not in runs["id"].to_list():
-        raise InputFileError(str(ws.url), f"no run {run_id} in this workspace")
-    run = runs.filter(pl.col("id") == run_id).row(0, named=True)
+    run_id = int(run["id"])  # type: ignore[arg-type]
     result = ws.load_result(run_id).filter(pl.col("ims_doc_no").is_not_null())
     decisions = ws.latest_decisions().select(
         "matching_key", _code(pl.col("action")).alias("_decided"), pl.col("remarks").alias("_remarks")
