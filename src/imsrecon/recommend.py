@@ -20,6 +20,7 @@ from typing import Any
 import polars as pl
 
 from imsrecon.config import ConfigError
+from imsrecon.normalise.scalar import per_distinct
 from imsrecon.result import MatchStatus
 
 ACCEPT, REJECT, PENDING, NONE = "Accept", "Reject", "Pending", ""
@@ -99,11 +100,14 @@ _OVERRIDE_VALUES = {"accept": ACCEPT, "reject": REJECT, "pending": PENDING, "": 
 
 def _specified_window(today: dt.date) -> list[pl.Expr]:
     """``_spec_pending_ok``: a specified record may be kept pending today; ``_spec_why``: why not."""
-    period = pl.col("ims_tax_period").fill_null("").str.strip_chars()
-    month = period.str.slice(0, 2).cast(pl.Int64, strict=False)
-    year = period.str.slice(2, 4).cast(pl.Int64, strict=False)
-    valid = (period.str.len_chars() == 6) & month.is_between(1, 12)
-    index = pl.when(valid).then(year * 12 + month - 1)
+    def month_index(raw: pl.Expr) -> pl.Expr:  # MMYYYY -> months since year 0 (null if not a period)
+        period = raw.fill_null("").str.strip_chars()
+        month = period.str.slice(0, 2).cast(pl.Int64, strict=False)
+        year = period.str.slice(2, 4).cast(pl.Int64, strict=False)
+        valid = (period.str.len_chars() == 6) & month.is_between(1, 12)
+        return pl.when(valid).then(year * 12 + month - 1)
+
+    index = per_distinct(pl.col("ims_tax_period"), month_index, pl.Int64)  # few periods: once each
     start = SPECIFIED_PENDING_FROM[0] * 12 + SPECIFIED_PENDING_FROM[1] - 1
     deadline = index + 2  # the month after next: 3B due date of the period after the 2B period
     now = today.year * 12 + today.month - 1
@@ -195,14 +199,17 @@ def _enforce_portal_rules(work: pl.DataFrame) -> pl.DataFrame:
 
 def _portal_state(work: pl.DataFrame) -> pl.DataFrame:
     """Already actioned on the portal, and supplier not filed (a flag on the reason)."""
-    word = pl.col("ims_action").fill_null("").str.strip_chars().str.to_uppercase().replace_strict(
-        _PORTAL_WORD, default=None, return_dtype=pl.String)  # fmt: skip
+    word = per_distinct(pl.col("ims_action"), lambda s: s.fill_null("").str.strip_chars().str.to_uppercase().replace_strict(
+        _PORTAL_WORD, default=None, return_dtype=pl.String), pl.String)  # fmt: skip
     portal_action = word.replace_strict(_WORD_ACTION, default=None, return_dtype=pl.String)
     a = pl.col("_a").fill_null("")
     same = word.is_not_null() & (a == portal_action)
     changes = word.is_not_null() & (a != "") & (a != portal_action)
-    status = pl.col("ims_srcfilstatus").fill_null("").str.strip_chars()
-    not_filed = (status != "") & (status.str.to_lowercase() != "filed")
+    def unfiled(raw: pl.Expr) -> pl.Expr:
+        status = raw.fill_null("").str.strip_chars()
+        return (status != "") & (status.str.to_lowercase() != "filed")
+
+    not_filed = per_distinct(pl.col("ims_srcfilstatus"), unfiled, pl.Boolean)
     reason = (
         pl.when(same).then(pl.lit("already ") + word + pl.lit(" on the portal"))
         .when(changes).then(pl.col("_r") + pl.lit("; changes the portal action from ") + word)

@@ -6,6 +6,8 @@ import re
 
 import polars as pl
 
+from imsrecon.normalise.scalar import per_distinct
+
 GSTIN_PATTERN = r"^[0-9]{2}[A-Z]{5}[0-9]{4}[A-Z][1-9A-Z][Z1-9A-J][0-9A-Z]$"
 # Other registrations (UIN, TDS/TCS, non-resident, OIDAR) share the 15-character frame.
 GSTIN_LOOSE_PATTERN = r"^[0-9]{2}[0-9A-Z]{13}$"
@@ -47,16 +49,7 @@ def gstin_clean_expr(col: pl.Expr) -> pl.Expr:
         s = s.cast(pl.String).str.to_uppercase().str.replace_all(r"[^0-9A-Z]", "")
         return pl.when(s == "").then(None).otherwise(s)
 
-    return col.cast(pl.String).map_batches(
-        lambda values: _per_distinct(values, clean), return_dtype=pl.String
-    )
-
-
-def _per_distinct(values: pl.Series, fn) -> pl.Series:  # noqa: ANN001 - an Expr -> Expr function
-    uniques = values.unique()
-    cleaned = uniques.to_frame("v").select(fn(pl.col("v")).alias("c"))["c"]
-    lookup = pl.DataFrame({"v": uniques, "c": cleaned})
-    return values.to_frame("v").join(lookup, on="v", how="left", nulls_equal=True, maintain_order="left")["c"]
+    return per_distinct(col.cast(pl.String), clean, pl.String)
 
 
 def gstin_problems(gstins: pl.Series) -> pl.Series:
