@@ -424,14 +424,7 @@ def write_result_xlsx(
 
 def write_issues_xlsx(issues: pl.DataFrame, path: Path | str) -> Path:
     """Write an issues frame (ISSUE_SCHEMA) as an XLSX workbook with an "Issues" sheet."""
-    path = Path(path)
-    with atomic_path(path) as tmp, tempfile.TemporaryDirectory(prefix="imsrecon-xlsx-") as work:
-        wb = _workbook(tmp, work)
-        fmts = _Formats(wb)
-        for name, part in _split(issues, ISSUES_SHEET):
-            _write_table(wb, fmts, name, part)
-        wb.close()
-    return path
+    return write_tables_xlsx(path, {ISSUES_SHEET: issues})
 
 
 def write_tables_xlsx(path: Path | str, sheets: dict[str, pl.DataFrame]) -> Path:
