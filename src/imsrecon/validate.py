@@ -75,7 +75,7 @@ def validate_documents(docs: pl.DataFrame, raw: RawFrame, today: dt.date | None 
             "src_row", "src_line", "src_sheet", pl.col(value_col).cast(pl.String), reason_expr.alias("_reason")
         )
         issues += [
-            RowIssue(Severity.WARNING, raw.file, r, raw.label(column), v, why, s, ln, code)
+            RowIssue(Severity.WARNING, raw.file, r, raw.label(column, s), v, why, s, ln, code)
             for r, ln, s, v, why in hits.iter_rows()
         ]
     return issues
@@ -90,7 +90,7 @@ def _per_value(df: pl.DataFrame, raw: RawFrame, column: str, problem_col: str) -
              pl.col(problem_col).first(), pl.len().alias("n"))
     )
     return [
-        RowIssue(Severity.WARNING, raw.file, r, raw.label(column), value,
+        RowIssue(Severity.WARNING, raw.file, r, raw.label(column, s), value,
                  why + (f" (also on {n - 1} other rows)" if n > 1 else ""), s, ln, "gstin")
         for value, r, ln, s, why, n in hits.iter_rows()
     ]

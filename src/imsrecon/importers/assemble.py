@@ -36,8 +36,14 @@ class RawFrame:
     # model field -> the column name the user sees in the file (for messages)
     display: dict[str, str] = field(default_factory=dict)
     recipient_gstin: str | None = None
+    # sheet (or IMS section) -> its own display names, where one frame holds several
+    display_by_sheet: dict[str, dict[str, str]] = field(default_factory=dict)
 
-    def label(self, name: str) -> str:
+    def label(self, name: str, sheet: str | None = None) -> str:
+        """The column name the user sees for a model field (per sheet where sheets differ)."""
+        by_sheet = self.display_by_sheet.get(sheet) if sheet is not None else None
+        if by_sheet and name in by_sheet:
+            return by_sheet[name]
         return self.display.get(name, name)
 
 
@@ -51,7 +57,7 @@ def _issues_where(
         *cols, (pl.col(value_col).cast(pl.String) if value_col in df.columns else pl.lit(None)).alias("_v")
     )
     return [
-        RowIssue(severity, raw.file, r, raw.label(column), v, reason, s, ln, code)
+        RowIssue(severity, raw.file, r, raw.label(column, s), v, reason, s, ln, code)
         for r, ln, s, v in sel.iter_rows()
     ]
 

@@ -238,7 +238,7 @@ class ImsJsonImporter:
         kind = SourceKind.IMS_OFFLINE_JSON if offline else SourceKind.IMS_JSON
         recipient = (recipient or options.recipient_gstin or "").strip().upper() or None
         result = ImportResult(path.name, kind, Side.IMS, recipient_gstin=recipient)
-        frames = []
+        frames, display = [], {}
         for key, value in sections.items():
             section = section_for_key(key)
             if section is None:
@@ -252,17 +252,17 @@ class ImsJsonImporter:
                 continue
             assert isinstance(value, pl.DataFrame)
             result.rows_read += value.height + bad_records.get(key, 0)
-            if value.height == 0:
-                continue
-            raw = RawFrame(value, path.name, Side.IMS, kind.value, display=section_display(section),
-                           recipient_gstin=recipient)
+            if value.height:
+                frames.append(value)
+                display[section.key] = section_display(section)
+        if frames:  # all sections in one pass (each keeps its own column names for messages)
+            raw = RawFrame(pl.concat(frames, how="diagonal_relaxed"), path.name, Side.IMS, kind.value,
+                           recipient_gstin=recipient, display_by_sheet=display)
             docs, found = assemble(raw)
-            frames.append(docs)
+            result.documents = docs
             issues += found
         if result.rows_read == 0 and not any(section_for_key(k) for k in body):
             raise InputFileError(path.name, "no IMS sections (b2b, b2ba, b2bcn, …) in this JSON")
-        if frames:
-            result.documents = pl.concat(frames, how="vertical")
         result.issues = issues
         return result
 
