@@ -244,6 +244,12 @@ def demo(
     render.console.print(render.counts_table(summary["counts"], f"Demo ({size} IMS docs)"))
     for name, path in paths.items():
         render.console.print(f"{name}: {path}")
+    db = paths["workspace"]
+    render.console.print(
+        f"Next: open {paths['report_xlsx']}; `imsrecon explain KEY --db {db}` shows why a document paired (or not); "
+        f"`imsrecon export-upload --out upload --with-recommendations --db {db}` writes the portal's files.",
+        soft_wrap=True,
+    )
 
 
 @app.command()
