@@ -33,7 +33,7 @@ from imsrecon.result import STATUS_ORDER
 from imsrecon.sections import section_for_key
 from imsrecon.store.workspace import NoRunError, Workspace
 
-SOURCE_CLI, SOURCE_XLSX = "cli", "xlsx"
+SOURCE_CLI, SOURCE_XLSX, SOURCE_SUGGESTED = "cli", "xlsx", "suggested"
 
 
 class DecisionUsageError(ValueError):
@@ -272,3 +272,50 @@ def decide_from_xlsx(
     run_id, result = _result(ws, run_id)
     return apply_proposals(ws, run_id, result, proposals, source=SOURCE_XLSX, by=by, partial=partial,
                            skipped=blank)  # fmt: skip
+
+
+# --- suggestions learned from earlier decisions ------------------------------------------------
+
+def decision_history(ws: Workspace, current: tuple[int, pl.DataFrame]) -> pl.DataFrame:
+    """Every key's latest decision with the result row it was made on (the decision's own run;
+    the current run for decisions recorded without one)."""
+    from imsrecon.result import RESULT_SCHEMA
+
+    decisions = ws.latest_decisions().select("matching_key", "action", "decided_at", "run_id")
+    cols = ["matching_key", "match_status", "differences", "ims_supplier_gstin", "pr_supplier_gstin"]
+    parts = []
+    for (run_id,), part in decisions.group_by("run_id"):
+        rows = current[1] if run_id is None or run_id == current[0] else ws.load_result(int(run_id))
+        parts.append(part.join(rows.select(cols), on="matching_key", how="inner"))
+    if not parts:
+        return pl.DataFrame(schema={"matching_key": pl.String, "action": pl.String, "decided_at": pl.Datetime("us", "UTC"),
+                                    **{c: RESULT_SCHEMA[c] for c in cols[1:]}})
+    return pl.concat(parts, how="vertical_relaxed")
+
+
+def suggestions(ws: Workspace, selection: Selection | None = None, run_id: int | None = None) -> tuple[int, pl.DataFrame]:
+    """(run id, rows of the run with a suggested decision): documents without a decision whose
+    supplier, match status and differences you decided the same way at least twice before."""
+    from imsrecon.recommend import suggest_from_decisions
+
+    run_id, result = _result(ws, run_id)
+    rows, _unknown_keys = select_rows(result, selection or Selection())
+    chosen = result.filter(pl.col("matching_key").is_in([r["matching_key"] for r in rows]))
+    found = suggest_from_decisions(chosen, decision_history(ws, (run_id, result)))
+    return run_id, found.filter(pl.col("suggested_action").is_not_null()).select(
+        "matching_key", "match_status", "ims_doc_no", "ims_supplier_gstin", "differences", "suggested_action",
+        "suggestion_reason",
+    )
+
+
+def decide_suggested(
+    ws: Workspace, selection: Selection | None = None, *, by: str | None = None, run_id: int | None = None,
+    partial: bool = False,
+) -> DecisionOutcome:
+    """Apply the suggestions (the caller has the user's confirmation): each suggested action
+    becomes the document's decision, checked like any other decision."""
+    run_id, found = suggestions(ws, selection, run_id)
+    _, result = _result(ws, run_id)
+    proposals = [Proposal(r["matching_key"], r["suggested_action"], None, note=r["suggestion_reason"])
+                 for r in found.iter_rows(named=True)]
+    return apply_proposals(ws, run_id, result, proposals, source=SOURCE_SUGGESTED, by=by, partial=partial)

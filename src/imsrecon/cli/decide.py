@@ -48,6 +48,11 @@ def decide(
     all_recommended: Annotated[bool, typer.Option(
         "--all-recommended", help="Make each document's recommended action its decision, where there is "
         "one (all documents, or those chosen by KEYs or the filters).")] = False,
+    suggested: Annotated[bool, typer.Option(
+        "--suggested", help="Use what you decided before for documents like these (same supplier, match "
+        "status and differences, decided alike at least twice). Lists the suggestions; add --yes to apply "
+        "them.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="With --suggested: apply the suggestions.")] = False,
     from_xlsx: Annotated[Path | None, typer.Option(
         "--from", help="Read the decision and remarks columns of a report workbook written by "
         "`imsrecon report --out FILE.xlsx` (rows with an empty decision are left out).",
@@ -70,9 +75,20 @@ def decide(
     nothing is applied unless --partial. A decision equal to the latest one is not recorded again."""
     from imsrecon import workflow_decisions as wd
 
-    sources = sum((action is not None, all_recommended, from_xlsx is not None))
+    sources = sum((action is not None, all_recommended, suggested, from_xlsx is not None))
     if sources != 1:
-        render.fail("give exactly one of --action, --all-recommended or --from", 2)
+        render.fail("give exactly one of --action, --all-recommended, --suggested or --from", 2)
+    if suggested and not yes:  # never applied without the user's confirmation
+        with _user_errors():
+            run_id, found = wd.suggestions(_open(db), wd.Selection(tuple(keys or ()), status, supplier, section), run)
+        if as_json:
+            render.print_json({"run_id": run_id, "suggestions": found.to_dicts()})
+        else:
+            for r in found.iter_rows(named=True):
+                render.console.print(f"{r['matching_key']}: {r['suggested_action']} — {r['suggestion_reason']}",
+                                     markup=False, soft_wrap=True)
+            render.console.print(f"{found.height} suggestions; run again with --yes to apply them.")
+        return
     selection = wd.Selection(tuple(keys or ()), status, supplier, section)
     if from_xlsx is not None and (selection.keys or selection.has_filter or remarks is not None):
         render.fail("--from reads keys, decisions and remarks from the workbook: no KEYs, filters or --remarks", 2)
@@ -85,6 +101,8 @@ def decide(
                 outcome = wd.decide_from_xlsx(ws, from_xlsx, by=by, run_id=run, partial=partial)
             elif all_recommended:
                 outcome = wd.decide_recommended(ws, selection, by=by, run_id=run, partial=partial)
+            elif suggested:
+                outcome = wd.decide_suggested(ws, selection, by=by, run_id=run, partial=partial)
             else:
                 assert action is not None
                 outcome = wd.decide(ws, selection, _WORDS[action.value], remarks, by=by, run_id=run,
