@@ -43,5 +43,8 @@ def test_second_download_shows_new_changed_and_removed(tmp_path):
     assert [r["identity_key"] for r in summary["review"]] == [f"IMS/B2B/{R}/K2/2025-26"]
     sheets = CalamineWorkbook.from_path(str(out)).sheet_names
     assert sheets == ["New", "Changed", "Removed", "Review"]
+    # a removed document stays viewable with its last status and the decision that applied
+    [gone] = summary["removed_documents"]
+    assert (gone["doc_no"], gone["last_portal_action"], gone["decision"]) == ("K-3", "N", None)
     again = runner.invoke(app, ["changes", "--db", str(tmp_path / "empty.db")])
     assert again.exit_code == 1 and "no earlier IMS download" in again.output

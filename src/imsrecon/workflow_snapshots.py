@@ -17,6 +17,7 @@ class Changes:
     previous_file: str
     diff: SnapshotDiff
     review: pl.DataFrame  # changed or removed documents that carry a decision
+    removed: pl.DataFrame  # documents gone from IMS, with their last status and the decision that applied
 
     def summary(self) -> dict[str, object]:
         return {
@@ -47,5 +48,18 @@ def changes_since_previous(ws: Workspace, import_id: int | None = None) -> Chang
     diff = diff_snapshots(
         ws.load_documents([int(previous["id"])]).drop("document_id"), ws.load_documents([import_id]).drop("document_id")
     )
-    decided = set(ws.latest_decisions()["matching_key"].to_list())
-    return Changes(import_id, int(previous["id"]), str(previous["file_name"]), diff, needs_review(diff, decided))
+    decisions = ws.latest_decisions()
+    decided = set(decisions["matching_key"].to_list())
+    removed = diff.removed.select(
+        "identity_key", "ims_section", "supplier_gstin", "doc_no", "doc_date", "taxable_value", "igst", "cgst",
+        "sgst", "cess", pl.col("action").alias("last_portal_action"),
+    ).join(
+        decisions.select(
+            pl.col("matching_key").alias("identity_key"), pl.col("action").alias("decision"),
+            pl.col("remarks").alias("decision_remarks"), "decided_by",
+            pl.col("decided_at").dt.strftime("%Y-%m-%d %H:%M:%S UTC").alias("decided_at"),
+        ),
+        on="identity_key", how="left",
+    )
+    return Changes(import_id, int(previous["id"]), str(previous["file_name"]), diff,
+                   needs_review(diff, decided), removed)

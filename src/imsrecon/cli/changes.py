@@ -34,7 +34,7 @@ def changes(
     if out is not None:
         _write(found, out)
     if as_json:
-        render.print_json({**summary, "review": found.review.to_dicts()})
+        render.print_json({**summary, "review": found.review.to_dicts(), "removed_documents": found.removed.to_dicts()})
         return
     render.console.print(
         f"Import {summary['import_id']} against {summary['previous_file']} (import {summary['previous_import_id']}): "
@@ -55,7 +55,7 @@ def _write(found, out: Path) -> None:  # noqa: ANN001 - a workflow_snapshots.Cha
     write_tables_xlsx(out, {
         "New": diff.new.select([c for c in keep if c in diff.new.columns]),
         "Changed": diff.changed,
-        "Removed": diff.removed.select([c for c in keep if c in diff.removed.columns]),
+        "Removed": found.removed,
         "Review": found.review,
     })
     _ = pl  # frames above are Polars
