@@ -434,6 +434,8 @@ def write_tables_xlsx(path: Path | str, sheets: dict[str, pl.DataFrame]) -> Path
         wb = _workbook(tmp, work)
         fmts = _Formats(wb)
         for title, frame in sheets.items():
+            # date-times (with or without a zone) as ISO text: the sheet writer knows dates, not times
+            frame = frame.with_columns(pl.col(pl.Datetime).dt.strftime("%Y-%m-%d %H:%M:%S"))
             for name, part in _split(frame, title):
                 _write_table(wb, fmts, name, part)
         wb.close()
