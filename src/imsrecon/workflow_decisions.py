@@ -152,11 +152,12 @@ def apply_proposals(
     if out.refused and not partial:
         out.held_back = len(todo)
         return out
-    for p in todo:
-        ws.record_decision(p.key, p.decision or "", clean_remarks(p.remarks), who, source, run_id,
-                           p.note or f"imsrecon decide ({source})")  # fmt: skip
-        out.applied += 1
-        out.applied_keys.append(p.key)
+    ws.record_decisions(  # one transaction: all of them, or none
+        [(p.key, p.decision or "", clean_remarks(p.remarks), p.note or f"imsrecon decide ({source})") for p in todo],
+        who, source, run_id,
+    )
+    out.applied = len(todo)
+    out.applied_keys = [p.key for p in todo]
     return out
 
 

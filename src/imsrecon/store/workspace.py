@@ -349,23 +349,32 @@ class Workspace:
     ) -> int:
         """Record a decision for a matching key (the latest one counts); audited with the
         previous decision for the key as the old value."""
+        return self.record_decisions([(matching_key, action, remarks, reason)], decided_by, source, run_id)[0]
+
+    def record_decisions(
+        self, items: Sequence[tuple[str, str, str | None, str | None]], decided_by: str | None,
+        source: str | None, run_id: int | None = None,
+    ) -> list[int]:
+        """Record (matching_key, action, remarks, reason) decisions in ONE transaction, each
+        audited with the key's previous decision: all of them are kept, or none."""
         fields = ("action", "remarks", "decided_by", "decided_at", "source", "run_id")
+        ids = []
         with self._write() as conn:
-            prev = conn.execute(
-                select(decisions)
-                .where(decisions.c.matching_key == matching_key)
-                .order_by(decisions.c.id.desc())
-                .limit(1)
-            ).first()
-            row = dict(
-                matching_key=matching_key, action=action, remarks=remarks, decided_by=decided_by,
-                decided_at=utcnow(), source=source, run_id=run_id,
-            )  # fmt: skip
-            decision_id = int(conn.execute(insert(decisions).values(**row)).inserted_primary_key[0])
-            old = None if prev is None else {"id": prev.id, **{f: prev._mapping[f] for f in fields}}
-            new = {"id": decision_id, **{f: row[f] for f in fields}}
-            self._audit(conn, decided_by, "decision", "decision", matching_key, old, new, reason)
-        return decision_id
+            for matching_key, action, remarks, reason in items:
+                prev = conn.execute(
+                    select(decisions).where(decisions.c.matching_key == matching_key)
+                    .order_by(decisions.c.id.desc()).limit(1)
+                ).first()
+                row = dict(
+                    matching_key=matching_key, action=action, remarks=remarks, decided_by=decided_by,
+                    decided_at=utcnow(), source=source, run_id=run_id,
+                )  # fmt: skip
+                decision_id = int(conn.execute(insert(decisions).values(**row)).inserted_primary_key[0])
+                old = None if prev is None else {"id": prev.id, **{f: prev._mapping[f] for f in fields}}
+                self._audit(conn, decided_by, "decision", "decision", matching_key, old,
+                            {"id": decision_id, **{f: row[f] for f in fields}}, reason)
+                ids.append(decision_id)
+        return ids
 
     def latest_decisions(self) -> pl.DataFrame:
         """The latest decision per matching key, ordered by key."""
