@@ -64,12 +64,6 @@ def issues_frame(issues: list[RowIssue]) -> pl.DataFrame:
     return pl.DataFrame([i.as_dict() for i in issues], schema=ISSUE_SCHEMA)
 
 
-def issues_from_frame(df: pl.DataFrame) -> list[RowIssue]:
-    return [
-        RowIssue(**{**r, "severity": Severity(r["severity"])}) for r in df.iter_rows(named=True)
-    ]
-
-
 class InputFileError(Exception):
     """A whole file cannot be read (unknown kind, unreadable, no header row, too large).
 

@@ -23,6 +23,15 @@ class MatchStatus(StrEnum):
 
 
 STATUS_ORDER = [s.value for s in MatchStatus]
+# how a status reads for people (CLI tables, Excel sheet names)
+STATUS_LABELS: dict[str, str] = {
+    MatchStatus.EXACT: "Exact",
+    MatchStatus.PROBABLE: "Probable",
+    MatchStatus.MISMATCH: "Mismatch",
+    MatchStatus.MISSING_IN_PR: "Missing in PR",
+    MatchStatus.MISSING_IN_IMS: "Missing in IMS",
+    MatchStatus.DUPLICATE: "Duplicate",
+}
 
 _SIDE_VALUES = {
     "taxable_value": pl.Float64,

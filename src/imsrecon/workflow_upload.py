@@ -12,12 +12,9 @@ import polars as pl
 from imsrecon.exporters.upload import UploadPlan, plan_upload, write_upload
 from imsrecon.issues import InputFileError
 from imsrecon.model import empty_documents
+from imsrecon.sections import ACTION_CODES
 from imsrecon.store.workspace import Workspace
 from imsrecon.workflow import stored_run
-
-# decision or recommendation words -> portal action codes
-ACTION_CODES = {"accept": "A", "reject": "R", "pending": "P", "no action": "N", "none": "N",
-                "a": "A", "r": "R", "p": "P", "n": "N"}
 
 
 @dataclass

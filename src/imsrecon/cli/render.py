@@ -13,19 +13,11 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from imsrecon.issues import RowIssue, Severity
-from imsrecon.result import STATUS_ORDER
+from imsrecon.result import STATUS_LABELS, STATUS_ORDER
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
-STATUS_LABELS = {
-    "exact": "Exact",
-    "probable": "Probable",
-    "mismatch": "Mismatch",
-    "missing_in_pr": "Missing in PR",
-    "missing_in_ims": "Missing in IMS",
-    "duplicate": "Duplicate",
-}
 _SEVERITY_STYLE = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "dim"}
 
 

@@ -47,16 +47,9 @@ from xlsxwriter.worksheet import Worksheet
 
 from imsrecon.exporters.sanitize import neutralise, neutralise_expr
 from imsrecon.exporters.tables import DECIMALS, atomic_path, prepare_result
-from imsrecon.result import STATUS_ORDER, MatchStatus, summary_counts
+from imsrecon.result import STATUS_LABELS, STATUS_ORDER, summary_counts
 
-SHEET_NAMES: dict[str, str] = {
-    MatchStatus.EXACT: "Exact",
-    MatchStatus.PROBABLE: "Probable",
-    MatchStatus.MISMATCH: "Mismatch",
-    MatchStatus.MISSING_IN_PR: "Missing in PR",
-    MatchStatus.MISSING_IN_IMS: "Missing in IMS",
-    MatchStatus.DUPLICATE: "Duplicate",
-}
+SHEET_NAMES: dict[str, str] = STATUS_LABELS  # one sheet per status
 SUMMARY_SHEET = "Summary"
 ISSUES_SHEET = "Issues"
 ACTION_COLUMN = "recommended_action"

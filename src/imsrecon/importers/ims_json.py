@@ -67,16 +67,6 @@ def _unwrap(doc: Any) -> tuple[dict[str, Any], str | None, bool, tuple[str, ...]
     return body, recipient, offline, path
 
 
-def looks_like_ims(doc: Any) -> bool:
-    try:
-        body, _, _, _ = _unwrap(doc)
-    except InputFileError:
-        return False
-    if "docdata" in body:  # GSTR-2B
-        return False
-    return any(section_for_key(k) is not None and isinstance(v, list) for k, v in body.items())
-
-
 def section_display(section: Section) -> dict[str, str]:
     """model field -> portal field name, for messages."""
     return {model: portal for portal, model in _section_fields(section).items()}
@@ -266,4 +256,4 @@ class ImsJsonImporter:
         result.issues = issues
         return result
 
-__all__ = ["ImsJsonImporter", "SECTIONS", "looks_like_ims", "section_frame"]
+__all__ = ["ImsJsonImporter", "SECTIONS", "section_frame"]

@@ -37,9 +37,6 @@ class Table:
     frame: pl.DataFrame  # String columns named by `headers`; one row per physical row below
     header_score: float = 0.0
 
-    def data_line(self, data_row: int) -> int:
-        return self.header_line + data_row
-
 
 HeaderScorer = Callable[[list[str]], float]
 
@@ -202,15 +199,3 @@ def table_from_rows(
     body = [(r + [None] * width)[:width] for r in rows[idx + 1 :]]
     frame = pl.DataFrame(body, schema={h: pl.String for h in headers}, orient="row")
     return Table(sheet, idx + 1, headers, _trim(frame), score)
-
-
-def read_excel_tables(path: Path, scorer: HeaderScorer, min_score: float) -> list[Table]:
-    """Every sheet whose header row is found (a sheet without one is left out)."""
-    tables = []
-    for name, rows in iter_excel_sheets(path):
-        table = table_from_rows(name, rows, scorer, min_score)
-        if table is not None:
-            tables.append(table)
-    if not tables:
-        raise InputFileError(path.name, _NO_HEADER.replace("found in the first 60 rows", "found on any sheet"))
-    return tables

@@ -13,6 +13,8 @@ from imsrecon.match.compare import SIDE_FIELDS
 from imsrecon.match.numbers import neighbour_keys
 
 _MIN_NEIGHBOUR_CORE = 3
+# a document's identity: two documents with equal values here are the same document
+IDENTITY = ["_rec", "supplier_gstin", "doc_class", "doc_no_norm", "fy"]
 
 
 def _pairs_on(left: pl.DataFrame, right: pl.DataFrame, block: list[str], lkey: pl.Expr, rkey: pl.Expr) -> pl.DataFrame:

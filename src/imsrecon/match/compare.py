@@ -38,7 +38,8 @@ def _r(name: str) -> pl.Expr:
     return pl.col(f"{name}_r")
 
 
-def _within(a: pl.Expr, b: pl.Expr, config: MatchConfig) -> pl.Expr:
+def within_tolerance(a: pl.Expr, b: pl.Expr, config: MatchConfig) -> pl.Expr:
+    """Two amounts agree: within ₹ tolerance_rupees, or tolerance_percent of ``a`` if larger."""
     tol = pl.max_horizontal(pl.lit(config.tolerance_rupees), a.abs() * (config.tolerance_percent or 0.0) / 100)
     return (a - b).abs() <= tol + 1e-9
 
@@ -46,7 +47,7 @@ def _within(a: pl.Expr, b: pl.Expr, config: MatchConfig) -> pl.Expr:
 def _closeness(a: pl.Expr, b: pl.Expr, config: MatchConfig) -> pl.Expr:
     """1 within tolerance, falling to 0 as the relative difference reaches 20 %."""
     rel = (a - b).abs() / pl.max_horizontal(a.abs(), b.abs(), pl.lit(1.0))
-    return pl.when(_within(a, b, config)).then(1.0).otherwise((1 - rel * 5).clip(0.0, 1.0))
+    return pl.when(within_tolerance(a, b, config)).then(1.0).otherwise((1 - rel * 5).clip(0.0, 1.0))
 
 
 def number_levels(pairs: pl.DataFrame, config: MatchConfig) -> pl.DataFrame:
@@ -82,10 +83,10 @@ def compare_pairs(pairs: pl.DataFrame, config: MatchConfig) -> pl.DataFrame:
     date_diff = (_r("doc_date") - _l("doc_date")).dt.total_days().cast(pl.Int32)
     pairs = pairs.with_columns(date_diff.alias("date_diff"))
     in_window = pl.col("date_diff").abs() <= window
-    within = {h: _within(_l(h), _r(h), config) for h in AMOUNT_HEADS}
+    within = {h: within_tolerance(_l(h), _r(h), config) for h in AMOUNT_HEADS}
     tax_l = pl.sum_horizontal([_l(h) for h in TAX_HEADS])
     tax_r = pl.sum_horizontal([_r(h) for h in TAX_HEADS])
-    tax_total_ok = _within(tax_l, tax_r, config)
+    tax_total_ok = within_tolerance(tax_l, tax_r, config)
     heads_ok = pl.all_horizontal([within[h] for h in TAX_HEADS])
     gstin_differs = _l("supplier_gstin").fill_null("") != _r("supplier_gstin").fill_null("")
     pos_differs = (_l("place_of_supply") != _r("place_of_supply")).fill_null(False)

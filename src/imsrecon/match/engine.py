@@ -9,15 +9,14 @@ import polars as pl
 
 from imsrecon.config import MatchConfig
 from imsrecon.match.assign import assign
-from imsrecon.match.candidates import STRONG, WEAK, attach_sides, candidate_pairs
-from imsrecon.match.compare import compare_exact, compare_pairs, with_comparison
+from imsrecon.match.candidates import IDENTITY, STRONG, WEAK, attach_sides, candidate_pairs
+from imsrecon.match.compare import compare_exact, compare_pairs, with_comparison, within_tolerance
 from imsrecon.match.explain import explain_unpaired
 from imsrecon.match.numbers import NumberLevel, with_cores
 from imsrecon.match.pairs import PAIRS_SCHEMA
 from imsrecon.model import AMOUNT_HEADS
 from imsrecon.result import MatchStatus
 
-IDENTITY = ["_rec", "supplier_gstin", "doc_class", "doc_no_norm", "fy"]
 BLOCK = ["_rec", "supplier_gstin", "doc_class"]
 PAN_BLOCK = ["_rec", "_pan", "doc_class"]
 OPEN_BLOCK = ["_rec", "doc_class"]
@@ -43,12 +42,9 @@ def _side(docs: pl.DataFrame, idx: str) -> pl.DataFrame:
 
 
 def _within_all(config: MatchConfig) -> pl.Expr:
-    checks = []
-    for h in AMOUNT_HEADS:
-        a, b = pl.col(h), pl.col(f"{h}_r")
-        tol = pl.max_horizontal(pl.lit(config.tolerance_rupees), a.abs() * (config.tolerance_percent or 0.0) / 100)
-        checks.append((a - b).abs() <= tol + 1e-9)
-    return pl.all_horizontal(checks) & (pl.col("doc_date") == pl.col("doc_date_r"))
+    """Same date and every amount within tolerance (left columns plain, right ones suffixed _r)."""
+    heads = [within_tolerance(pl.col(h), pl.col(f"{h}_r"), config) for h in AMOUNT_HEADS]
+    return pl.all_horizontal(heads) & (pl.col("doc_date") == pl.col("doc_date_r"))
 
 
 def exact_lock(left: pl.DataFrame, right: pl.DataFrame, config: MatchConfig) -> pl.DataFrame:

@@ -7,13 +7,12 @@ from __future__ import annotations
 import polars as pl
 
 from imsrecon.config import MatchConfig
-from imsrecon.match.candidates import attach_sides
+from imsrecon.match.candidates import IDENTITY, attach_sides
 from imsrecon.match.compare import compare_pairs
 from imsrecon.match.numbers import with_cores
 from imsrecon.result import MatchStatus
 
 TAKEN = "taken by a better match"
-_IDENTITY = ["_rec", "supplier_gstin", "doc_class", "doc_no_norm", "fy"]
 
 
 def _describe(frame: pl.DataFrame, idx: str, side: str) -> pl.DataFrame:
@@ -90,18 +89,18 @@ def explain_unpaired(
 
     # register rows: repeats of a paired row, repeats of each other, or missing in IMS
     # (only paired rows that share an identity with an open row matter: match on a hash first)
-    key = pl.struct(_IDENTITY).hash(7).alias("_h")
-    open_keys = open_r.select("j", key, *_IDENTITY, "src_row")
+    key = pl.struct(IDENTITY).hash(7).alias("_h")
+    open_keys = open_r.select("j", key, *IDENTITY, "src_row")
     paired_keys = (
-        right.select("j", key, *_IDENTITY, pl.col("src_row").alias("_twin_row"))
+        right.select("j", key, *IDENTITY, pl.col("src_row").alias("_twin_row"))
         .join(open_keys.select("_h").unique(), on="_h", how="semi")
         .join(paired.select("j"), on="j", how="semi")
-        .drop("j").unique(_IDENTITY, keep="first", maintain_order=True)
+        .drop("j").unique(IDENTITY, keep="first", maintain_order=True)
     )
-    rest = open_keys.join(paired_keys.drop("_h"), on=_IDENTITY, how="left", nulls_equal=False)
+    rest = open_keys.join(paired_keys.drop("_h"), on=IDENTITY, how="left", nulls_equal=False)
     rest = rest.with_columns(
-        pl.col("src_row").first().over(_IDENTITY, order_by="j").alias("_first_row"),
-        pl.int_range(pl.len()).over(_IDENTITY, order_by="j").alias("_n"),
+        pl.col("src_row").first().over(IDENTITY, order_by="j").alias("_first_row"),
+        pl.int_range(pl.len()).over(IDENTITY, order_by="j").alias("_n"),
     )
     twin = pl.coalesce(pl.col("_twin_row"), pl.when(pl.col("_n") > 0).then(pl.col("_first_row")))
     pr_rows = rest.select(

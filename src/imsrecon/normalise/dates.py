@@ -76,11 +76,6 @@ def parse_date_series(values: pl.Series) -> pl.Series:
     return out.alias(values.name)
 
 
-def date_unreadable(col: pl.Expr) -> pl.Expr:
-    raw = col.cast(pl.String).str.strip_chars()
-    return raw.is_not_null() & (raw != "") & date_expr(col).is_null()
-
-
 def financial_year_expr(date: pl.Expr) -> pl.Expr:
     """Date -> financial year "YYYY-YY" (April to March)."""
     start = pl.when(date.dt.month() >= 4).then(date.dt.year()).otherwise(date.dt.year() - 1)
