@@ -35,7 +35,8 @@ def skip_total_rows(
     describing = [h for f in ("supplier_gstin", "supplier_name", "doc_date", "voucher_date", "voucher_type")
                   for h in columns.get(f, ())]
     amounts_only = pl.all_horizontal([blank(h) for h in describing]) if describing else pl.lit(False)
-    candidates = frame.with_row_index("_pos").filter(no_id)  # few rows: only these are read closely
+    numbered = frame.with_row_index("_pos")
+    candidates = numbered.filter(no_id)  # few rows: only these are read closely
     mask = says_total | amounts_only
     hits = candidates.filter(mask)
     issues = []
@@ -45,7 +46,7 @@ def skip_total_rows(
                                "total row left out (not a document)" if label else "row with amounts only (a totals line) left out", sheet, row["src_line"], "total_row"))
     if hits.height == 0:
         return frame, issues
-    return frame.with_row_index("_pos").join(hits.select("_pos"), on="_pos", how="anti").drop("_pos"), issues
+    return numbered.join(hits.select("_pos"), on="_pos", how="anti").drop("_pos"), issues
 
 
 def classify_documents(
