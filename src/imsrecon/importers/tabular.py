@@ -84,27 +84,18 @@ def _best_header(rows: list[list[str | None]], scorer: HeaderScorer) -> tuple[in
     return best, best_score
 
 
-def _decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252 (Tally and Busy exports)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    elif data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return data.decode("utf-16")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
-
-
 def _utf8(data: bytes) -> bytes:
-    """The file as UTF-8 bytes (re-encoded only when it is not UTF-8 already)."""
+    """The file as UTF-8 bytes: UTF-8 (with or without BOM) as it is, UTF-16 with BOM and
+    otherwise Windows-1252 (Tally and Busy exports) re-encoded."""
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:]
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return data.decode("utf-16").encode("utf-8")
     try:
         data.decode("utf-8")
         return data
     except UnicodeDecodeError:
-        return _decode(data).encode("utf-8")
+        return data.decode("cp1252", errors="replace").encode("utf-8")
 
 
 def read_csv_table(
