@@ -232,3 +232,10 @@ def test_voucher_types_by_name_and_by_words(tmp_path, voucher_type, doc_class, w
     result = RegisterImporter().read(path, ImportOptions())
     assert result.documents["doc_class"].to_list() == [doc_class]
     assert any(i.code == "doc_type" for i in result.warnings) is warned
+
+
+def test_utf16_csv_with_bom_is_read(tmp_path):
+    path = tmp_path / "utf16.csv"
+    path.write_bytes((DATA / "zoho_bills.csv").read_text().encode("utf-16"))
+    docs = RegisterImporter().read(path, ImportOptions()).documents
+    assert docs["doc_no"].to_list() == ["ZB-0001", "zb 0002", "ZCN-7", "ZB-0003"]
