@@ -293,7 +293,7 @@ def test_xlsx_layout(tmp_path: Path) -> None:
     counts = summary_counts(result)
     for status, name in excel.SHEET_NAMES.items():
         rows = cal.get_sheet_by_name(name).to_python()
-        assert rows[0] == [*csv_header, "decision", "remarks"]  # the decision columns end the XLSX only
+        assert rows[0] == [*csv_header, *excel.ANNOTATION_COLUMNS]  # decision, remarks, suggestion: XLSX only
         assert len(rows) - 1 == counts[status]
     exact = cal.get_sheet_by_name("Exact").to_python()[1]
     assert exact[RESULT_COLUMNS.index("ims_doc_date")] == D(2024, 4, 5)
@@ -354,7 +354,7 @@ def test_xlsx_empty_categories_keep_their_sheet(tmp_path: Path) -> None:
     only_exact = sample_result().filter(pl.col("match_status") == "exact")
     values = _openpyxl_values(write_result(only_exact, tmp_path / "r.xlsx"))
     for name in excel.SHEET_NAMES.values():
-        assert values[name][0] == [*RESULT_COLUMNS, "decision", "remarks"]
+        assert values[name][0] == [*RESULT_COLUMNS, *excel.ANNOTATION_COLUMNS]
         assert len(values[name]) == (2 if name == "Exact" else 1)
 
 

@@ -13,6 +13,17 @@ class ConfigError(ValueError):
     """A configuration file or value is wrong; the message says which key and why."""
 
 
+DECISION_SETTINGS = ["apply_suggestions"]  # the [decisions] table of the settings file
+
+
+def read_settings(path: Path) -> dict[str, Any]:
+    """A settings file (TOML) as a dict; ConfigError naming the file when it cannot be read."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path.name}: cannot read: {exc}") from None
+
+
 @dataclass(frozen=True)
 class MatchConfig:
     tolerance_rupees: float = 1.0  # per amount head
@@ -49,12 +60,9 @@ class MatchConfig:
 
     @classmethod
     def load(cls, path: Path) -> MatchConfig:
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path.name}: cannot read: {exc}") from None
+        data = read_settings(path)
         # settings under [match]; a file of bare settings is read as [match] too
-        table = data["match"] if "match" in data else {k: v for k, v in data.items() if k != "recommend"}
+        table = data["match"] if "match" in data else {k: v for k, v in data.items() if k not in ("recommend", "decisions")}
         return cls.from_dict(table, path.name)
 
     @staticmethod
@@ -63,12 +71,24 @@ class MatchConfig:
         rules; empty when the file has none."""
         from imsrecon.recommend import rules_from_config
 
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path.name}: cannot read: {exc}") from None
+        data = read_settings(path)
         table = data.get("recommend", {})
         rules_from_config({"recommend": table}, source=path.name)  # raises ConfigError if wrong
+        return dict(table)
+
+    @staticmethod
+    def decisions_table(path: Path) -> dict[str, Any]:
+        """The settings file's ``[decisions]`` table, checked: ``apply_suggestions`` (true: the
+        suggestions learned from earlier decisions are applied at each reconcile without asking;
+        default false)."""
+        table = read_settings(path).get("decisions", {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path.name}: [decisions] must be a table")
+        unknown = set(table) - set(DECISION_SETTINGS)
+        if unknown:
+            raise ConfigError(f"{path.name}: unknown [decisions] setting(s) {sorted(unknown)}; known: {DECISION_SETTINGS}")
+        if not isinstance(table.get("apply_suggestions", False), bool):
+            raise ConfigError(f"{path.name}: [decisions] apply_suggestions must be true or false")
         return dict(table)
 
     def tolerance_for(self, amount: float) -> float:

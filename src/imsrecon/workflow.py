@@ -129,6 +129,7 @@ class RunOutcome:
     run_id: int | None  # None with an in-memory workspace
     imports: list[FileImport]
     out_path: Path | None = None
+    suggestions_applied: int | None = None  # with [decisions] apply_suggestions on
 
     def summary(self) -> dict[str, object]:
         s = self.reconciliation.summary()
@@ -139,6 +140,8 @@ class RunOutcome:
         ]
         if self.out_path is not None:
             s["out"] = str(self.out_path)
+        if self.suggestions_applied is not None:
+            s["suggestions_applied"] = self.suggestions_applied
         return s
 
 
@@ -151,9 +154,12 @@ def run_reconciliation(
     out: Path | None = None,
     progress: Progress = _quiet,
     recommend_overrides: dict[str, str] | None = None,
+    decision_settings: dict[str, bool] | None = None,
 ) -> RunOutcome:
     """Import (or reuse) the files, reconcile, record the run, write the result if asked.
-    ``recommend_overrides`` is the ``[recommend]`` table of the settings file."""
+    ``recommend_overrides`` is the ``[recommend]`` table of the settings file; ``decision_settings``
+    its ``[decisions]`` table (``apply_suggestions``: the suggestions learned from earlier
+    decisions become decisions without asking)."""
     files = [(p, "ims") for p in ims_paths] + [(p, "pr") for p in pr_paths]
     parsed = parse_files(ws, files, options, progress)
     ims_imports = record_files(ws, parsed[: len(ims_paths)], progress)
@@ -164,6 +170,7 @@ def run_reconciliation(
     rules = rules_from_config({"recommend": recommend_overrides or {}})
     rec = reconcile(ims_docs, pr_docs, config, options.recipient_gstin, rules)
     run_config = {"match": config.to_dict(), "recommend": recommend_overrides or {},
+                  "decisions": decision_settings or {},
                   "recipient_gstin": options.recipient_gstin,
                   "mapping_file": str(options.mapping_file) if options.mapping_file else None,
                   "tool_version": __version__}
@@ -174,9 +181,14 @@ def run_reconciliation(
             run_config, [fi.import_id for fi in ims_imports], [fi.import_id for fi in pr_imports], rec.result
         )
     outcome = RunOutcome(rec, run_id, ims_imports + pr_imports)
+    if run_id is not None and (decision_settings or {}).get("apply_suggestions"):
+        from imsrecon.workflow_decisions import apply_suggestions
+
+        progress("applying suggestions from earlier decisions")
+        outcome.suggestions_applied = apply_suggestions(ws, run_id, rec.result, partial=True, automatic=True).applied
     if out is not None:
         progress(f"writing {out.name}")
-        write_report(rec.result, out, outcome.summary(), rec.reverse_charge, stored_decisions(ws, out))
+        write_report(rec.result, out, outcome.summary(), rec.reverse_charge, stored_decisions(ws, out, run_id, rec.result))
         outcome.out_path = out
     return outcome
 
@@ -186,12 +198,14 @@ _RCM_COLUMNS = ["src_file", "src_sheet", "src_row", "src_line", "supplier_gstin"
                 "doc_no", "doc_date", "taxable_value", "igst", "cgst", "sgst", "cess", "doc_value", "flags"]
 
 
-def stored_decisions(ws: Workspace, out: Path) -> pl.DataFrame | None:
-    """The workspace's latest decisions when ``out`` is an Excel report (they pre-fill its
-    decision and remarks columns); None otherwise."""
+def stored_decisions(ws: Workspace, out: Path, run_id: int | None, result: pl.DataFrame) -> pl.DataFrame | None:
+    """When ``out`` is an Excel report: the workspace's latest decisions (they pre-fill its
+    decision and remarks columns) and the suggestions learned from them; None otherwise."""
+    from imsrecon.workflow_decisions import report_annotations
+
     if ws.is_memory or out.suffix.lower() != ".xlsx":
         return None
-    return ws.latest_decisions()
+    return report_annotations(ws, run_id, result)
 
 
 def write_report(
@@ -206,6 +220,11 @@ def write_report(
     meta = {k: v for k, v in summary.items() if k not in ("files", "counts")}
     meta["generated_at"] = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     extra = {REVERSE_CHARGE_SHEET: reverse_charge.select(_RCM_COLUMNS)} if reverse_charge is not None else None
+    suggested = 0 if decisions is None or "suggested_action" not in decisions.columns else (
+        decisions["suggested_action"].is_not_null().sum())
+    if suggested:
+        meta["suggested_decisions"] = (f"{suggested} rows have a suggested_decision learned from your earlier "
+                                       "decisions: copy it into decision, or run `imsrecon decide --suggested --yes`")
     return write_result(result, out, meta, extra, decisions)
 
 
@@ -234,7 +253,7 @@ def write_stored_report(ws: Workspace, run_id: int | None, out: Path) -> dict[st
     pr_ids = json.loads(run["pr_import_ids"]) if isinstance(run["pr_import_ids"], str) else run["pr_import_ids"]
     pr_docs = ws.load_documents(list(pr_ids)) if pr_ids else empty_documents()
     rcm = pr_docs.filter(pl.col("reverse_charge").fill_null(False))
-    write_report(result, out, summary, rcm, stored_decisions(ws, out))
+    write_report(result, out, summary, rcm, stored_decisions(ws, out, run_id, result))
     return summary
 
 

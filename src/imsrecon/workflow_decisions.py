@@ -34,6 +34,7 @@ from imsrecon.sections import section_for_key
 from imsrecon.store.workspace import NoRunError, Workspace
 
 SOURCE_CLI, SOURCE_XLSX, SOURCE_SUGGESTED = "cli", "xlsx", "suggested"
+SOURCE_SUGGESTED_AUTO = "suggested-auto"  # applied without asking: the user turned it on
 
 
 class DecisionUsageError(ValueError):
@@ -294,29 +295,60 @@ def decision_history(ws: Workspace, current: tuple[int, pl.DataFrame]) -> pl.Dat
     return pl.concat(parts, how="vertical_relaxed")
 
 
-def suggestions(ws: Workspace, selection: Selection | None = None, run_id: int | None = None) -> tuple[int, pl.DataFrame]:
-    """(run id, rows of the run with a suggested decision): documents without a decision whose
-    supplier, match status and differences you decided the same way at least twice before."""
+def suggested_rows(ws: Workspace, run_id: int, result: pl.DataFrame, selection: Selection | None = None) -> pl.DataFrame:
+    """The rows of run ``run_id`` (its ``result``) with a suggested decision: documents without a
+    decision whose supplier, match status and differences you decided the same way at least
+    twice before (all rows, or the ``selection``)."""
     from imsrecon.recommend import suggest_from_decisions
 
-    run_id, result = _result(ws, run_id)
-    rows, _unknown_keys = select_rows(result, selection or Selection())
-    chosen = result.filter(pl.col("matching_key").is_in([r["matching_key"] for r in rows]))
+    chosen = result
+    if selection is not None and (selection.keys or selection.has_filter):
+        rows, _unknown_keys = select_rows(result, selection)
+        chosen = result.filter(pl.col("matching_key").is_in([r["matching_key"] for r in rows]))
     found = suggest_from_decisions(chosen, decision_history(ws, (run_id, result)))
-    return run_id, found.filter(pl.col("suggested_action").is_not_null()).select(
+    return found.filter(pl.col("suggested_action").is_not_null()).select(
         "matching_key", "match_status", "ims_doc_no", "ims_supplier_gstin", "differences", "suggested_action",
         "suggestion_reason",
     )
+
+
+def suggestions(ws: Workspace, selection: Selection | None = None, run_id: int | None = None) -> tuple[int, pl.DataFrame]:
+    """(run id, :func:`suggested_rows` of that run; the latest if None)."""
+    run_id, result = _result(ws, run_id)
+    return run_id, suggested_rows(ws, run_id, result, selection)
+
+
+def apply_suggestions(
+    ws: Workspace, run_id: int, result: pl.DataFrame, selection: Selection | None = None, *, by: str | None = None,
+    partial: bool = False, automatic: bool = False,
+) -> DecisionOutcome:
+    """Make each suggestion the document's decision, checked like any other decision. The caller
+    has the user's confirmation (``decide --suggested --yes``) or the user turned automatic
+    application on (``automatic``: source ``suggested-auto``, said in each decision's note)."""
+    found = suggested_rows(ws, run_id, result, selection)
+    why = "; applied automatically ([decisions] apply_suggestions = true)" if automatic else ""
+    proposals = [Proposal(r["matching_key"], r["suggested_action"], None, note=r["suggestion_reason"] + why)
+                 for r in found.iter_rows(named=True)]
+    source = SOURCE_SUGGESTED_AUTO if automatic else SOURCE_SUGGESTED
+    return apply_proposals(ws, run_id, result, proposals, source=source, by=by, partial=partial)
 
 
 def decide_suggested(
     ws: Workspace, selection: Selection | None = None, *, by: str | None = None, run_id: int | None = None,
     partial: bool = False,
 ) -> DecisionOutcome:
-    """Apply the suggestions (the caller has the user's confirmation): each suggested action
-    becomes the document's decision, checked like any other decision."""
-    run_id, found = suggestions(ws, selection, run_id)
-    _, result = _result(ws, run_id)
-    proposals = [Proposal(r["matching_key"], r["suggested_action"], None, note=r["suggestion_reason"])
-                 for r in found.iter_rows(named=True)]
-    return apply_proposals(ws, run_id, result, proposals, source=SOURCE_SUGGESTED, by=by, partial=partial)
+    """Apply the suggestions of run ``run_id`` (the latest if None) after the user confirmed."""
+    run_id, result = _result(ws, run_id)
+    return apply_suggestions(ws, run_id, result, selection, by=by, partial=partial)
+
+
+def report_annotations(ws: Workspace, run_id: int | None, result: pl.DataFrame) -> pl.DataFrame:
+    """What a report workbook shows beside each row: the latest decision and remarks
+    (matching_key, action, remarks) and, for rows without a decision, the suggestion learned
+    from earlier decisions (suggested_action, suggestion_reason)."""
+    decided = ws.latest_decisions().select(
+        pl.col("matching_key").cast(pl.String), pl.col("action").cast(pl.String), pl.col("remarks").cast(pl.String))
+    if run_id is None or decided.height == 0:  # nothing decided yet: nothing learned either
+        return decided.with_columns(pl.lit(None, pl.String).alias(c) for c in ("suggested_action", "suggestion_reason"))
+    found = suggested_rows(ws, run_id, result).select("matching_key", "suggested_action", "suggestion_reason")
+    return decided.join(found, on="matching_key", how="full", coalesce=True)

@@ -148,7 +148,8 @@ def reconcile(
                                                 show_default=False)] = None,
     gstin: GstinOption = None,
     mapping: MappingOption = None,
-    config: Annotated[Path | None, typer.Option("--config", help="Matching settings (TOML).",
+    config: Annotated[Path | None, typer.Option("--config", help="Settings file (TOML): [match], "
+                                                "[recommend] and [decisions] tables.",
                                                    exists=True, dir_okay=False, show_default=False)] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
@@ -162,9 +163,11 @@ def reconcile(
     with _user_errors():
         match_config = MatchConfig.load(config) if config else MatchConfig()
         overrides = MatchConfig.recommend_table(config) if config else {}
+        decision_settings = MatchConfig.decisions_table(config) if config else {}
         ws = _open(db)
         with render.progress(not as_json) as step:
-            outcome = run_reconciliation(ws, ims, pr, _options(gstin, mapping), match_config, out, step, overrides)
+            outcome = run_reconciliation(ws, ims, pr, _options(gstin, mapping), match_config, out, step, overrides,
+                                         decision_settings)
     summary = outcome.summary()
     if as_json:
         render.print_json(summary)
@@ -172,6 +175,9 @@ def reconcile(
     render.print_import_table(summary["files"])  # type: ignore[arg-type]
     title = f"Reconciliation run {outcome.run_id}" if outcome.run_id else "Reconciliation (not kept: --db :memory:)"
     render.console.print(render.counts_table(summary["counts"], title))  # type: ignore[arg-type]
+    if outcome.suggestions_applied is not None:
+        render.console.print(f"{outcome.suggestions_applied} suggestions from your earlier decisions applied "
+                             "([decisions] apply_suggestions = true in the settings file).", markup=False)
     if outcome.reconciliation.reverse_charge.height:
         render.console.print(f"{outcome.reconciliation.reverse_charge.height} reverse-charge register rows "
                              "kept out of IMS matching (listed in the Excel report).")

@@ -79,7 +79,9 @@ def counts_table(counts: dict[str, int], title: str = "Reconciliation") -> Table
 
 
 def fail(message: str, code: int = 1) -> None:
-    err_console.print(f"[red]error:[/] {message}", soft_wrap=True)
+    from rich.markup import escape
+
+    err_console.print(f"[red]error:[/] {escape(message)}", soft_wrap=True)  # messages hold [table] names
     raise SystemExit(code)
 
 

@@ -12,7 +12,9 @@ Workbook layout for a result:
   (Accept / Reject / Pending / No action). Two more columns end each category sheet (XLSX only,
   not part of the result contract): ``decision`` (the same dropdown) and ``remarks``, filled with
   the latest stored decision for the row's matching key when ``decisions`` are given, for the
-  user to edit and read back with ``imsrecon decide --from``.
+  user to edit and read back with ``imsrecon decide --from``; then ``suggested_decision`` and
+  ``suggestion_reason``: for a row without a decision, what the user's earlier decisions on
+  documents like it suggest (copy it into ``decision`` to take it; it is never read back).
 * A status with more rows than fit on a sheet (Excel's limit is 1,048,576 rows, header
   included) continues on "Exact (2)", "Exact (3)", ...; the Summary lists those sheets and says so.
 
@@ -55,6 +57,9 @@ ISSUES_SHEET = "Issues"
 ACTION_COLUMN = "recommended_action"
 ACTION_CHOICES = ["Accept", "Reject", "Pending", "No action"]
 DECISION_COLUMN, REMARKS_COLUMN = "decision", "remarks"  # at the end of each category sheet
+# then what earlier decisions suggest for an undecided row (read, never applied, by `decide --from`)
+SUGGESTED_COLUMN, SUGGESTION_REASON_COLUMN = "suggested_decision", "suggestion_reason"
+ANNOTATION_COLUMNS = (DECISION_COLUMN, REMARKS_COLUMN, SUGGESTED_COLUMN, SUGGESTION_REASON_COLUMN)
 
 MAX_DATA_ROWS = 1_048_575  # Excel's 1,048,576 rows per sheet, less the header row
 DATE_FORMAT = "dd-mm-yyyy"
@@ -372,13 +377,17 @@ def _workbook(path: Path, tmpdir: str) -> Workbook:
 
 
 def _with_decisions(df: pl.DataFrame, decisions: pl.DataFrame | None) -> pl.DataFrame:
-    """``df`` with the decision and remarks columns at the end (from ``decisions``: matching_key,
-    action, remarks; the last row per key counts), in ``df``'s row order."""
+    """``df`` with the decision, remarks and suggestion columns at the end (from ``decisions``:
+    matching_key, action, remarks and optionally suggested_action, suggestion_reason; the last
+    row per key counts), in ``df``'s row order."""
     if decisions is None or decisions.height == 0:
-        return df.with_columns(pl.lit(None, pl.String).alias(c) for c in (DECISION_COLUMN, REMARKS_COLUMN))
-    chosen = decisions.select(
+        return df.with_columns(pl.lit(None, pl.String).alias(c) for c in ANNOTATION_COLUMNS)
+    optional = [c for c in ("suggested_action", "suggestion_reason") if c not in decisions.columns]
+    chosen = decisions.with_columns(pl.lit(None, pl.String).alias(c) for c in optional).select(
         pl.col("matching_key").cast(pl.String), pl.col("action").cast(pl.String).alias(DECISION_COLUMN),
         pl.col("remarks").cast(pl.String).alias(REMARKS_COLUMN),
+        pl.col("suggested_action").cast(pl.String).alias(SUGGESTED_COLUMN),
+        pl.col("suggestion_reason").cast(pl.String).alias(SUGGESTION_REASON_COLUMN),
     ).unique("matching_key", keep="last", maintain_order=True)
     return df.join(chosen, on="matching_key", how="left", maintain_order="left")
 
