@@ -70,3 +70,40 @@ def test_export_upload_from_decisions_with_reset_and_refusal(tmp_path):
     assert record["inum"] == "U-4" and record["prev_status"] == "A" and "action" not in record
     with Workspace.open(db) as ws:
         assert "export_upload" in ws.audit_log()["event"].to_list()
+
+
+def test_accepting_a_credit_note_the_books_hold_declares_the_reduction(tmp_path):
+    """Domain doc §4: the ITC-reduction declaration goes with Accept of a credit note, only where
+    the record does not block it; a note the books do not hold declares nothing."""
+
+    def note(no, tv, blocked="N"):
+        return {"stin": R, "nt_num": no, "nt_dt": "05-04-2025", "val": tv * 1.18, "pos": "27", "txval": tv,
+                "iamt": 0, "camt": tv * 0.09, "samt": tv * 0.09, "cess": 0, "action": "N", "ispendactblocked": "N",
+                "isItcRedReqBlocked": blocked, "srcform": "R1", "rtnprd": "042025", "srcfilstatus": "Filed",
+                "hash": "h-" + no}
+
+    notes = [note("CN-1", 1000), note("CN-2", 2000, blocked="Y"), note("CN-3", 3000)]
+    (tmp_path / "ims.json").write_text(json.dumps({"data": {"b2bcn": notes}}))
+    (tmp_path / "pr.csv").write_text(
+        "Supplier GSTIN,Voucher Type,Invoice Number,Invoice Date,Taxable Value,CGST,SGST\n"
+        f"{R},Credit Note,CN-1,05-04-2025,-1000,-90,-90\n{R},Credit Note,CN-2,05-04-2025,-2000,-180,-180\n")
+    db = str(tmp_path / "ws.db")
+    done = runner.invoke(app, ["reconcile", "--ims", str(tmp_path / "ims.json"), "--pr", str(tmp_path / "pr.csv"),
+                               "--gstin", R, "--db", db, "--json"])
+    assert done.exit_code == 0, done.output
+    from imsrecon.store.workspace import Workspace
+
+    with Workspace.open(db) as ws:
+        result = ws.load_result()
+        keys = dict(zip(result["ims_doc_no"], result["matching_key"], strict=True))
+        assert dict(zip(result["ims_doc_no"], result["match_status"], strict=True)) == {
+            "CN-1": "exact", "CN-2": "exact", "CN-3": "missing_in_pr"}
+    assert runner.invoke(app, ["decide", keys["CN-1"], keys["CN-2"], keys["CN-3"], "--action", "accept",
+                               "--db", db]).exit_code == 0
+    out = tmp_path / "up"
+    summary = json.loads(runner.invoke(app, ["export-upload", "--out", str(out), "--db", db, "--json"]).output)
+    assert summary["refused"] == 0 and summary["reductions_declared"] == 1
+    records = {r["nt_num"]: r for r in json.loads((out / "SAVE-1.json").read_text())["data"]["invdata"]["b2bcn"]}
+    assert records["CN-1"]["action"] == "A" and records["CN-1"]["itcRedReq"] == "Y"
+    assert records["CN-2"]["action"] == "A" and "itcRedReq" not in records["CN-2"]  # blocked: not declared
+    assert records["CN-3"]["action"] == "A" and "itcRedReq" not in records["CN-3"]  # not in the books

@@ -12,7 +12,8 @@ import polars as pl
 from imsrecon.exporters.upload import UploadPlan, plan_upload, write_upload
 from imsrecon.issues import InputFileError
 from imsrecon.model import empty_documents
-from imsrecon.sections import ACTION_CODES
+from imsrecon.result import MatchStatus
+from imsrecon.sections import ACTION_CODES, SECTIONS, DocClass
 from imsrecon.store.workspace import Workspace
 from imsrecon.workflow import stored_run
 
@@ -24,6 +25,7 @@ class UploadOutcome:
     files: list[Path]
     from_decisions: int
     from_recommendations: int
+    reductions_declared: int = 0  # accepted credit notes that the books hold: itc_red_req = Y
 
     def summary(self) -> dict[str, object]:
         return {
@@ -34,8 +36,26 @@ class UploadOutcome:
             "refused": len(self.plan.problems),
             "from_decisions": self.from_decisions,
             "from_recommendations": self.from_recommendations,
+            "reductions_declared": self.reductions_declared,
             "files": [str(f) for f in self.files],
         }
+
+
+_BOOKS_HOLD = (MatchStatus.EXACT, MatchStatus.PROBABLE, MatchStatus.MISMATCH)
+_CREDIT_NOTES = [s.key for s in SECTIONS.values() if s.doc_class is DocClass.CREDIT_NOTE]
+
+
+def declares_reduction() -> pl.Expr:
+    """Accepting a credit note that the books also hold declares the ITC reduction in full
+    (``itc_red_req`` = Y, no declared heads: each head reduced by the note's tax), where the
+    record allows a declaration (``isItcRedReqBlocked`` not Y) and none was downloaded. The
+    upload rules check it like any other declaration."""
+    blocked = pl.col("is_itc_red_req_blocked").fill_null("").str.strip_chars().str.to_uppercase() == "Y"
+    return (
+        (pl.col("new_action") == "A") & pl.col("ims_section").is_in(_CREDIT_NOTES)
+        & pl.col("match_status").is_in([str(s) for s in _BOOKS_HOLD]) & ~blocked
+        & (pl.col("itc_red_req").fill_null("").str.strip_chars() == "")
+    )  # fmt: skip
 
 
 def _code(word: pl.Expr) -> pl.Expr:
@@ -69,16 +89,18 @@ def export_upload(
     keyed = docs.join(
         wanted.select(
             pl.col("ims_file").alias("src_file"), "ims_section", pl.col("ims_row").alias("src_row"),
-            "new_action", pl.col("_remarks").alias("_new_remarks"), "_decided",
+            "new_action", pl.col("_remarks").alias("_new_remarks"), "_decided", "match_status",
         ),
         on=["src_file", "ims_section", "src_row"], how="inner",
     )
     keyed = keyed.with_columns(pl.coalesce("_new_remarks", "remarks").alias("remarks")).drop("_new_remarks")
-    plan = plan_upload(keyed.drop("_decided"), _recipient(run, result))
+    keyed = keyed.with_columns(declares_reduction().alias("_declares"))
+    keyed = keyed.with_columns(pl.when("_declares").then(pl.lit("Y")).otherwise("itc_red_req").alias("itc_red_req"))
+    plan = plan_upload(keyed.drop("_decided", "match_status", "_declares"), _recipient(run, result))
     files = write_upload(plan, out_dir, max_bytes)
     _record_uploads(ws, run_id, files)
     decided = int(keyed["_decided"].is_not_null().sum())
-    outcome = UploadOutcome(run_id, plan, files, decided, keyed.height - decided)
+    outcome = UploadOutcome(run_id, plan, files, decided, keyed.height - decided, int(keyed["_declares"].sum()))
     ws.audit(actor, "export_upload", "run", str(run_id), None, outcome.summary(), None)
     return outcome
 
