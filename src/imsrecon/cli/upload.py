@@ -42,7 +42,8 @@ def export_upload(
     table = Table(title=f"Upload files for run {outcome.run_id}", show_header=False)
     for label, key in (("SAVE records", "save_records"), ("RESET records", "reset_records"),
                        ("unchanged (not sent)", "unchanged"), ("refused (see precheck.csv)", "refused"),
-                       ("from your decisions", "from_decisions"), ("from recommendations", "from_recommendations")):
+                       ("from your decisions", "from_decisions"), ("from recommendations", "from_recommendations"),
+                       ("credit notes: ITC reduction declared", "reductions_declared")):
         table.add_row(label, f"{summary[key]:,}")
     render.console.print(table)
     for problem in outcome.plan.problems[:20]:
