@@ -238,3 +238,32 @@ def test_suggestions_do_not_touch_the_recommendation():
     out = suggest_from_decisions(result, hist)
     assert out["recommended_action"].to_list() == ["Accept"] and out["suggested_action"].to_list() == ["Reject"]
     assert out.columns == [*result.columns, "suggested_action", "suggestion_reason"]
+
+
+_ROW = st.fixed_dictionaries({
+    "status": st.sampled_from(["exact", "probable", "mismatch", "missing_in_pr", "missing_in_ims", "duplicate"]),
+    "section": st.sampled_from(["b2b", "b2bcn", "b2bcna", "impg", "CN", None]),
+    "blocked": st.sampled_from(["Y", "N", "y", None]),
+    "period": st.sampled_from(["092025", "102025", "112025", "", None]),
+    "action": st.sampled_from(["N", "A", "R", "P", None]),
+    "filed": st.sampled_from(["Filed", "Not filed", None]),
+    "differences": st.sampled_from([None, "igst", "doc_date;taxable_value"]),
+    "reason": st.sampled_from([None, "second booking of CN-1", "second booking of INV-9"]),
+})
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(_ROW, min_size=1, max_size=40))
+def test_deciding_each_combination_once_equals_deciding_each_row(rows):
+    """recommend() decides each combination of the columns the rules read once and joins the
+    answers back: the same answers, row for row and in order, as deciding every row."""
+    from imsrecon.recommend import _recommend_rows
+
+    frame = conform_result(pl.DataFrame([
+        row(r["status"], r["section"], r["blocked"], r["period"], r["action"], r["filed"], key=f"K{i}",
+            no=f"D{i}", differences=r["differences"], reason=r["reason"])
+        for i, r in enumerate(rows)
+    ]))  # fmt: skip
+    overrides = rules_from_config({"recommend": {"differs_keep_pending": "Reject", "not_booked_pending": "off"}})
+    for rules in (RULES, overrides):
+        assert recommend(frame, rules, today=TODAY).equals(_recommend_rows(frame, rules, TODAY))

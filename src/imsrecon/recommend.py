@@ -150,11 +150,36 @@ def rules_from_config(data: Mapping[str, Any], rules: tuple[Rule, ...] = RULES, 
     return tuple(out)
 
 
+_OUTPUTS = ("recommended_action", "reason", "recommendation_rule")
+# the columns the portal-rule steps read, besides those the rules name
+_PORTAL_INPUTS = ("match_status", "ims_section", "ims_ispendactblocked", "ims_tax_period", "ims_action",
+                  "ims_srcfilstatus")  # fmt: skip
+
+
 def recommend(result: pl.DataFrame, rules: tuple[Rule, ...] = RULES, today: dt.date | None = None) -> pl.DataFrame:
     """Fill recommended_action, reason and recommendation_rule.
 
     ``today`` (default: the real date) decides whether a credit note's Pending window is still open.
+    A recommendation depends only on the few columns the rules read (status, section, flags,
+    period, differences …), whose combinations are few: each combination is decided once and the
+    answers are joined back to the rows.
     """
+    named = {n for r in rules for e in (r.when, r.reason) for n in e.meta.root_names()}
+    inputs = [c for c in result.columns if c in named | set(_PORTAL_INPUTS)]
+    keys = {c: f"_in_{i}" for i, c in enumerate(inputs)}  # the inputs as they were (reason is both)
+    combos = result.select(inputs).unique().with_columns(pl.col(c).alias(k) for c, k in keys.items())
+    decided = _recommend_rows(combos, rules, today).select(*keys.values(), *_OUTPUTS)
+    order = [*result.columns, *(c for c in _OUTPUTS if c not in result.columns)]
+    return (
+        result.with_columns(pl.col(c).alias(k) for c, k in keys.items())
+        .drop([c for c in _OUTPUTS if c in result.columns])
+        .join(decided, on=list(keys.values()), how="left", nulls_equal=True, maintain_order="left")
+        .select(order)
+    )
+
+
+def _recommend_rows(result: pl.DataFrame, rules: tuple[Rule, ...], today: dt.date | None) -> pl.DataFrame:
+    """:func:`recommend` for every row of ``result``."""
     today = today or dt.date.today()
     work = result.with_columns(_specified_window(today))
     action = pl.lit(None, pl.String)
