@@ -174,15 +174,17 @@ def compare_exact(pairs: pl.DataFrame) -> pl.DataFrame:
 def with_comparison(pairs: pl.DataFrame) -> pl.DataFrame:
     """Adds the readable ``comparison`` of each compared pair. Pairs equal in every field get
     their text without the per-field formatting work."""
-    plain = (pl.col("date_diff") == 0) & pl.all_horizontal([(_r(h) - _l(h)).abs() < 0.005 for h in AMOUNT_HEADS])
+    plain = (
+        (pl.col("date_diff") == 0) & pl.col("num_level").is_in([NumberLevel.EQUAL, NumberLevel.EQUAL_NORM])
+        & pl.all_horizontal([(_r(h) - _l(h)).abs() < 0.005 for h in AMOUNT_HEADS])
+    )  # fmt: skip
     flagged = pairs.with_columns(plain.fill_null(False).alias("_plain"))
     easy = flagged.filter(pl.col("_plain"))
     rest = flagged.filter(~pl.col("_plain"))
     tail = " doc_date=equal " + " ".join(f"{h}=equal" for h in AMOUNT_HEADS)
     easy = easy.with_columns(
         pl.when(pl.col("num_level") == NumberLevel.EQUAL).then(pl.lit("doc_no=equal" + tail))
-        .when(pl.col("num_level") == NumberLevel.EQUAL_NORM).then(pl.lit("doc_no=equal_norm" + tail))
-        .otherwise(comparison_expr()).alias("comparison")
+        .otherwise(pl.lit("doc_no=equal_norm" + tail)).alias("comparison")
     )
     rest = rest.with_columns(comparison_expr().alias("comparison"))
     return pl.concat([easy, rest]).drop("_plain")

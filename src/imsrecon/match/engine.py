@@ -60,10 +60,13 @@ def exact_lock(left: pl.DataFrame, right: pl.DataFrame, config: MatchConfig) -> 
     joined = keyed(left, "i").join(keyed(right, "j"), on="_h", suffix="_r")
     same = pl.all_horizontal([pl.col(c) == pl.col(f"{c}_r") for c in IDENTITY])
     exact = joined.filter(same & _within_all(config))
-    # one to one within each identity, in file order: the k-th document with the k-th row
-    exact = exact.with_columns(
+    # one to one within each identity, in file order: the k-th document with the k-th row (most
+    # identities meet once: only the repeated ones are ranked)
+    repeated = exact["_h"].is_duplicated()
+    ranked = exact.filter(repeated).with_columns(
         pl.col("i").rank("dense").over("_h").alias("_ri"), pl.col("j").rank("dense").over("_h").alias("_rj")
-    ).filter(pl.col("_ri") == pl.col("_rj")).sort("i")
+    ).filter(pl.col("_ri") == pl.col("_rj")).drop("_ri", "_rj")
+    exact = pl.concat([exact.filter(~repeated), ranked]).sort("i")
     return exact.select(
         "i", "j", *[pl.col(c).alias(f"{c}_l") for c in cols], *[pl.col(f"{c}_r") for c in cols]
     )

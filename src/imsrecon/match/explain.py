@@ -31,11 +31,16 @@ def _nearest_by_amount(
     if own.height == 0 or other.height == 0:
         return pl.DataFrame(schema={own_idx: pl.UInt32, other_idx: pl.UInt32})
     by = ["_rec", "supplier_gstin", "doc_class"]
-    a = own.select(own_idx, *by, "taxable_value").drop_nulls(["supplier_gstin"]).sort("taxable_value")
-    b = other.join(a.select(by).unique(), on=by, how="semi")  # only the suppliers asked about
-    b = b.select(other_idx, *by, pl.col("taxable_value").alias("_tv")).sort("_tv")
-    near = a.join_asof(b, left_on="taxable_value", right_on="_tv", by=by, strategy="nearest",
-                       check_sortedness=False)
+    group = pl.struct(by).hash(11).alias("_g")  # one integer for the asof join's groups
+    a = own.select(own_idx, *by, "taxable_value").drop_nulls(["supplier_gstin"]).with_columns(group)
+    b = other.select(other_idx, *by, pl.col("taxable_value").alias("_tv")).with_columns(group)
+    b = b.join(a.select("_g").unique(), on="_g", how="semi")  # only the suppliers asked about
+    near = a.sort("taxable_value").join_asof(
+        b.rename({c: f"{c}_o" for c in by}).sort("_tv"), left_on="taxable_value", right_on="_tv", by="_g",
+        strategy="nearest", check_sortedness=False,
+    )
+    # a hash collision (odds ~1e-12) could only offer another supplier's document: never shown
+    near = near.filter(pl.all_horizontal(pl.col(c).eq_missing(pl.col(f"{c}_o")) for c in by))
     return near.select(own_idx, other_idx).drop_nulls()
 
 
@@ -61,7 +66,8 @@ def _explanations(
 ) -> pl.DataFrame:
     best = _best(unpaired, idx, compared, paired_other, other_idx)
     missing = unpaired.join(best, on=idx, how="anti")
-    near = _nearest_by_amount(own.join(missing.select(idx), on=idx, how="semi"), other, idx, other_idx)
+    asked = own.select(idx, "_rec", "supplier_gstin", "doc_class", "taxable_value")  # narrow: cheap joins
+    near = _nearest_by_amount(asked.join(missing.select(idx), on=idx, how="semi"), other, idx, other_idx)
     if near.height:
         ims_f, pr_f = (own, other) if idx == "i" else (other, own)
         ims_f = with_cores(ims_f.join(near.select("i"), on="i", how="semi"))
