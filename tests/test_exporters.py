@@ -105,6 +105,22 @@ def test_neutralise_expr_agrees_with_scalar_and_reverses(values: list[str | None
     assert not any(v and v[0] in "=+-@\t\r" for v in out.to_list())
 
 
+
+_CELLS = st.one_of(st.none(), st.text(max_size=6), st.sampled_from(["=1", "+1", "-1", "@a", "'x", "a"]))
+
+
+@given(st.lists(st.tuples(_CELLS, _CELLS, st.integers()), max_size=12))
+def test_neutralise_frame_rewrites_every_text_cell_and_nothing_else(rows: list[tuple]) -> None:
+    """Columns are rewritten only where one of their cells needs it; the frame as a whole equals
+    neutralising each cell."""
+    from imsrecon.exporters.sanitize import neutralise_frame
+
+    df = pl.DataFrame(rows, schema={"a": pl.String, "b": pl.String, "n": pl.Int64}, orient="row")
+    out = neutralise_frame(df)
+    assert out.columns == df.columns and out.schema == df.schema
+    assert out.rows() == [(neutralise(a), neutralise(b), n) for a, b, n in rows]
+
+
 # ---------------------------------------------------------------- CSV / JSON
 
 
