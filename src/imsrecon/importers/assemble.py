@@ -17,6 +17,7 @@ from imsrecon.normalise.amounts import amount_blank, parse_amount_series
 from imsrecon.normalise.dates import financial_year_expr, parse_date_series, tax_period_expr
 from imsrecon.normalise.docno import doc_no_norm_expr
 from imsrecon.normalise.gstin import gstin_clean_expr
+from imsrecon.normalise.scalar import per_distinct
 from imsrecon.normalise.states import place_of_supply_expr
 from imsrecon.validate import validate_documents
 
@@ -138,7 +139,7 @@ def assemble(raw: RawFrame, keep: tuple[str, ...] = ()) -> tuple[pl.DataFrame, l
         rec.fill_null(pl.lit(raw.recipient_gstin, pl.String)).alias("recipient_gstin"),
         pl.col("doc_no").cast(pl.String).str.strip_chars().alias("doc_no"),
         doc_no_norm_expr(pl.col("doc_no")).alias("doc_no_norm"),
-        financial_year_expr(pl.col("doc_date")).alias("fy"),
+        per_distinct(pl.col("doc_date"), financial_year_expr, pl.String).alias("fy"),  # few distinct dates
         pl.lit(raw.side.value).alias("side"),
         pl.lit(raw.source_kind).alias("source_kind"),
         pl.lit(raw.file).alias("src_file"),
@@ -154,7 +155,7 @@ def assemble(raw: RawFrame, keep: tuple[str, ...] = ()) -> tuple[pl.DataFrame, l
         period = pl.coalesce(pl.col("rtnprd").cast(pl.String).str.zfill(6), period)
     parsed = parsed.with_columns(
         period.alias("tax_period"),
-        place_of_supply_expr(pl.col("place_of_supply")).alias("place_of_supply")
+        per_distinct(pl.col("place_of_supply"), place_of_supply_expr, pl.String).alias("place_of_supply")
         if "place_of_supply" in parsed.columns else pl.lit(None, pl.String).alias("place_of_supply"),
         _bool_expr("reverse_charge", parsed.columns),
         *[pl.col(h).fill_null(0.0) for h in AMOUNT_HEADS if h in parsed.columns],

@@ -11,6 +11,7 @@ from imsrecon.importers.register_columns import DOCUMENT_TYPES, ColumnMapping
 from imsrecon.issues import RowIssue, Severity
 from imsrecon.model import AMOUNT_HEADS
 from imsrecon.normalise.gstin import gstin_clean_expr
+from imsrecon.normalise.scalar import per_distinct
 from imsrecon.sections import DocClass
 
 _TOTAL_WORDS = r"(?i)^\s*(grand\s*total|sub\s*-?\s*total|total|opening\s+balance|closing\s+balance|carried\s+over|brought\s+forward)\b"
@@ -49,6 +50,22 @@ def skip_total_rows(
     return numbered.join(hits.select("_pos"), on="_pos", how="anti").drop("_pos"), issues
 
 
+def _folded(voucher_type: pl.Expr) -> pl.Expr:
+    return voucher_type.fill_null("").str.to_lowercase().str.replace_all(r"[^a-z]", "")
+
+
+def _document_class(voucher_type: pl.Expr, types: dict[str, str]) -> pl.Expr:
+    """doc_class from a voucher type: the exact (folded) names first, then what a name says:
+    "Purchase GST 18%", "Purchase Return - Local" …; null when it says nothing known."""
+    folded = _folded(voucher_type)
+    by_words = (
+        pl.when(folded.str.contains("creditnote|return|creditmemo")).then(pl.lit(DocClass.CREDIT_NOTE.value))
+        .when(folded.str.contains("debitnote|debitmemo")).then(pl.lit(DocClass.DEBIT_NOTE.value))
+        .when(folded.str.contains("^(purchase|bill|invoice|taxinvoice)")).then(pl.lit(DocClass.INVOICE.value))
+    )  # fmt: skip
+    return pl.coalesce(folded.replace_strict(types, default=None, return_dtype=pl.String), by_words)
+
+
 def classify_documents(
     raw: pl.DataFrame, mapping: ColumnMapping | None, file: str, display: dict[str, str]
 ) -> tuple[pl.DataFrame, list[RowIssue]]:
@@ -59,15 +76,11 @@ def classify_documents(
     if "voucher_type" not in raw.columns:
         return raw.with_columns(pl.lit(DocClass.INVOICE.value).alias("doc_class")), []
     types = {k: v.value for k, v in (mapping.document_type_map() if mapping else DOCUMENT_TYPES).items()}
-    folded = pl.col("voucher_type").fill_null("").str.to_lowercase().str.replace_all(r"[^a-z]", "")
-    # exact names first, then what a name says: "Purchase GST 18%", "Purchase Return - Local" …
-    by_words = (
-        pl.when(folded.str.contains("creditnote|return|creditmemo")).then(pl.lit(DocClass.CREDIT_NOTE.value))
-        .when(folded.str.contains("debitnote|debitmemo")).then(pl.lit(DocClass.DEBIT_NOTE.value))
-        .when(folded.str.contains("^(purchase|bill|invoice|taxinvoice)")).then(pl.lit(DocClass.INVOICE.value))
+    # few distinct voucher types: each is read once
+    out = raw.with_columns(
+        per_distinct(pl.col("voucher_type"), lambda v: _document_class(v, types), pl.String).alias("_cls"),
+        per_distinct(pl.col("voucher_type"), _folded, pl.String).alias("_folded"),
     )
-    cls = pl.coalesce(folded.replace_strict(types, default=None, return_dtype=pl.String), by_words)
-    out = raw.with_columns(cls.alias("_cls"), folded.alias("_folded"))
     unknown = out.filter(pl.col("_cls").is_null() & (pl.col("_folded") != ""))
     issues = [
         RowIssue(Severity.WARNING, file, r, display.get("voucher_type"), v,
@@ -92,11 +105,11 @@ def fill_gstin_from_party(
         return raw, []
     df = raw.with_columns(gstin_clean_expr(pl.col("supplier_gstin")).alias("supplier_gstin"))
     blank_parties = df.filter(pl.col("supplier_gstin").is_null()).select(
-        _party_key(pl.col("supplier_name")).alias("_party")
+        per_distinct(pl.col("supplier_name"), _party_key, pl.String).alias("_party")
     ).unique()
     if blank_parties.height == 0:
         return df, []
-    df = df.with_columns(_party_key(pl.col("supplier_name")).alias("_party"))
+    df = df.with_columns(per_distinct(pl.col("supplier_name"), _party_key, pl.String).alias("_party"))
     known = (  # only the parties that have a blank row are looked up
         df.join(blank_parties, on="_party", how="semi")
         .filter(pl.col("supplier_gstin").is_not_null() & (pl.col("_party") != ""))
