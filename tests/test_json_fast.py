@@ -1,0 +1,71 @@
+"""The fast IMS JSON reader (byte-level split + NDJSON) against the full parser: the same
+sections, the same values and the same record texts, whatever the file's spacing; files it
+cannot read with certainty fall back to the full parser."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from imsrecon.importers.base import ImportOptions
+from imsrecon.importers.ims_json import ImsJsonImporter, _fast_sections
+
+# values that try to look like separators or brackets inside a string
+_TEXT = st.one_of(st.text(max_size=8), st.sampled_from(["}", "},{", "} , {", "a]b", "[x", '"q"', "x\ny", "₹ ०१"]))
+_RECORD = st.fixed_dictionaries(
+    {"stin": st.sampled_from(["29AAGCB1286Q1Z0", "27AAPFU0939F1ZV"]), "inum": _TEXT, "idt": st.just("01-04-2025"),
+     "txval": st.one_of(st.floats(0, 1e7, allow_nan=False), st.integers(0, 10**7)), "iamt": st.just(18.0),
+     "action": st.sampled_from(["N", "A"])},
+    optional={"trdnm": _TEXT, "rtnprd": st.just("042025")},
+)
+_LAYOUTS = [  # json.dumps arguments
+    {"separators": (",", ":")},  # the portal's compact form
+    {},  # ", " and ": "
+    {"indent": 2},
+    {"separators": (" , ", " : ")},
+]
+
+
+def _read(path: Path, fast: bool) -> tuple[pl.DataFrame, list]:
+    """The importer's documents and issues, by the fast reader or (``fast`` off) the full parser."""
+    from unittest import mock
+
+    if fast:
+        result = ImsJsonImporter().read(path, ImportOptions())
+    else:
+        with mock.patch("imsrecon.importers.ims_json._fast_sections", return_value=None):
+            result = ImsJsonImporter().read(path, ImportOptions())
+    return result.documents, [(i.row, i.column, i.reason) for i in result.issues]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(b2b=st.lists(_RECORD, max_size=6), cn=st.lists(_RECORD, max_size=3), layout=st.sampled_from(_LAYOUTS))
+def test_fast_reader_agrees_with_the_full_parser(tmp_path_factory, b2b, cn, layout):
+    path = tmp_path_factory.mktemp("fast") / "ims.json"
+    notes = [{**{k: v for k, v in r.items() if k not in ("inum", "idt")}, "nt_num": r["inum"], "nt_dt": r["idt"]}
+             for r in cn]
+    path.write_text(json.dumps({"data": {"b2b": b2b, "b2bcn": notes}}, ensure_ascii=False, **layout), encoding="utf-8")
+    if layout.get("separators") == (",", ":") and not any("}" in json.dumps(r) for r in b2b + notes):
+        assert _fast_sections(path.read_bytes()) is not None  # the portal's own form is always read fast
+    fast_docs, fast_issues = _read(path, fast=True)
+    full_docs, full_issues = _read(path, fast=False)
+    assert fast_issues == full_issues
+    if full_docs is None:
+        assert fast_docs is None
+        return
+    # the same values; the record text is the record as written (the full parser re-serialises it)
+    assert fast_docs.drop("portal_record").equals(full_docs.drop("portal_record"))
+    assert [json.loads(t) for t in fast_docs["portal_record"]] == [json.loads(t) for t in full_docs["portal_record"]]
+
+
+def test_a_file_the_fast_reader_refuses_is_read_in_full(tmp_path):
+    path = tmp_path / "ims.json"
+    nested = {"stin": "29AAGCB1286Q1Z0", "inum": "A1", "idt": "01-04-2025", "txval": 100, "items": [{"rt": 18}]}
+    path.write_text(json.dumps({"data": {"b2b": [nested]}}))
+    assert _fast_sections(path.read_bytes()) is None
+    result = ImsJsonImporter().read(path, ImportOptions())
+    assert result.documents["doc_no"].to_list() == ["A1"]
