@@ -81,9 +81,9 @@ def _one_record_per_line(inner: bytes) -> bytes:
         inner = inner.replace(b"\r", b" ").replace(b"\n", b" ")
     inner = inner.strip(_WS)
     lines = inner.replace(b"},{", b"}\n{")
-    # records are flat, so a "}" left before a comma or a blank is a separator with spaces around
-    # it (or, rarely, a brace inside a value, which the slower pattern below leaves alone)
-    if b"}," in lines or b"} " in lines or b"}\t" in lines:
+    # a flat record has one "}": one more "}" than line breaks means every separator was replaced
+    # (else separators with spaces around them, or a brace inside a value: the slower pattern)
+    if lines.count(b"}") != lines.count(b"\n") + 1:
         import re
 
         lines = re.sub(rb"\}\s*,\s*\{", b"}\n{", lines)
