@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from imsrecon.match.compare import SIDE_FIELDS
-from imsrecon.match.numbers import neighbour_keys
+from imsrecon.match.numbers import explode_neighbours
 
 _MIN_NEIGHBOUR_CORE = 3
 # a document's identity: two documents with equal values here are the same document
@@ -48,14 +48,16 @@ def candidate_pairs(
         return pl.concat(parts).unique().sort("i", "j")
     bucket = window_days + 1
 
-    def keyed(frame: pl.DataFrame, idx: str, key: pl.Expr, spread: bool) -> pl.DataFrame:
-        """idx, block, key, date bucket; list keys exploded; ``spread`` adds the neighbouring
-        date buckets so that the two sides meet within the window."""
+    def keyed(frame: pl.DataFrame, idx: str, key: pl.Expr | None, spread: bool) -> pl.DataFrame:
+        """idx, block, key (None: the core's neighbour keys), date bucket; list keys exploded;
+        ``spread`` adds the neighbouring date buckets so that the two sides meet within the window."""
         out = frame.select(
-            idx, *block, key.alias("_k"), (pl.col("doc_date").cast(pl.Int32) // bucket).alias("_b"),
-            pl.col("doc_date").alias("_d"),
+            idx, *block, (pl.col("core") if key is None else key).alias("_k"),
+            (pl.col("doc_date").cast(pl.Int32) // bucket).alias("_b"), pl.col("doc_date").alias("_d"),
         )
-        if isinstance(out.schema["_k"], pl.List):
+        if key is None:
+            out = explode_neighbours(out, "_k", "_k")
+        elif isinstance(out.schema["_k"], pl.List):
             out = out.explode("_k")
         if out.schema["_k"] == pl.String:
             out = out.filter(pl.col("_k").str.len_chars() >= _MIN_NEIGHBOUR_CORE - 1)
@@ -69,8 +71,7 @@ def candidate_pairs(
 
     long_l = left.filter(pl.col("core").str.len_chars() >= _MIN_NEIGHBOUR_CORE)
     long_r = right.filter(pl.col("core").str.len_chars() >= _MIN_NEIGHBOUR_CORE)
-    near = neighbour_keys(pl.col("core"))
-    by_number = keyed(long_l, "i", near, False).join(keyed(long_r, "j", near, True), on=[*block, "_k", "_b"], suffix="_r")
+    by_number = keyed(long_l, "i", None, False).join(keyed(long_r, "j", None, True), on=[*block, "_k", "_b"], suffix="_r")
     rupees = pl.col("taxable_value").round(0).cast(pl.Int64)
     amount_r = keyed(right, "j", pl.concat_list(rupees - 1, rupees, rupees + 1), True)
     by_amount = keyed(left, "i", rupees, False).join(amount_r, on=[*block, "_k", "_b"], suffix="_r")

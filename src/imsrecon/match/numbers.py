@@ -83,14 +83,20 @@ def with_cores(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def neighbour_keys(core: pl.Expr) -> pl.Expr:
-    """The core and every string made by deleting one character of it: two cores one edit
-    apart (substitution, insertion, deletion or adjacent transposition) share a key."""
-    n = core.str.len_chars()
-    deletions = [
-        pl.when(n > i).then(core.str.slice(0, i) + core.str.slice(i + 1)) for i in range(16)
-    ]
-    return pl.concat_list([core, *deletions]).list.drop_nulls().list.unique()
+NEIGHBOUR_POSITIONS = 16  # deletions are made in the first 16 characters of a core
+
+
+def explode_neighbours(frame: pl.DataFrame, core: str, out: str) -> pl.DataFrame:
+    """``frame`` with one row per neighbour key of its ``core`` column (in column ``out``): the
+    core itself and every string made by deleting one of its characters (the first
+    NEIGHBOUR_POSITIONS), so that two cores one edit apart (substitution, insertion, deletion or
+    adjacent transposition) share a key. A null core gives one row with a null key. One row per
+    key and one slice per row: cheaper than building a list of keys per core."""
+    n = pl.col(core).str.len_chars().clip(upper_bound=NEIGHBOUR_POSITIONS).fill_null(0)
+    rows = frame.with_columns(pl.int_ranges(-1, n).alias("_pos")).explode("_pos")
+    pos = pl.col("_pos")
+    deleted = pl.col(core).str.slice(0, pos.clip(0)) + pl.col(core).str.slice(pos + 1)
+    return rows.with_columns(pl.when(pos < 0).then(pl.col(core)).otherwise(deleted).alias(out)).drop("_pos")
 
 
 def similarity(a: pl.Series, b: pl.Series) -> tuple[np.ndarray, np.ndarray]:

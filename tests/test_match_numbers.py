@@ -1,0 +1,59 @@
+"""Neighbour keys of document-number cores: one edit apart shares a key."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from imsrecon.match.numbers import NEIGHBOUR_POSITIONS, explode_neighbours
+
+
+def keys_of(core: str | None) -> list[str | None]:
+    frame = pl.DataFrame({"i": [0], "core": [core]}, schema={"i": pl.Int64, "core": pl.String})
+    return explode_neighbours(frame, "core", "k")["k"].to_list()
+
+
+@pytest.mark.parametrize(
+    ("core", "expected"),
+    [
+        ("ABC", ["ABC", "BC", "AC", "AB"]),
+        ("A1", ["A1", "1", "A"]),
+        ("", [""]),
+        (None, [None]),
+        ("१२३", ["१२३", "२३", "१३", "१२"]),  # characters, not bytes
+    ],
+)
+def test_keys(core, expected):
+    assert keys_of(core) == expected
+
+
+def test_deletions_stop_after_the_first_positions():
+    core = "ABCDEFGHIJKLMNOPQRSTUV"
+    keys = keys_of(core)
+    assert len(keys) == 1 + NEIGHBOUR_POSITIONS
+    assert keys[1:] == [core[:p] + core[p + 1 :] for p in range(NEIGHBOUR_POSITIONS)]
+
+
+def test_every_row_keeps_its_columns():
+    frame = pl.DataFrame({"i": [1, 2], "core": ["AB", None]})
+    out = explode_neighbours(frame, "core", "k")
+    assert out.select("i", "k").rows() == [(1, "AB"), (1, "B"), (1, "A"), (2, None)]
+
+
+_CORE = st.text(alphabet="ABC0123456789", min_size=2, max_size=NEIGHBOUR_POSITIONS)
+
+
+@given(_CORE, st.data())
+def test_one_edit_apart_share_a_key(core, data):
+    """Substitution, insertion, deletion and adjacent transposition all leave a shared key."""
+    p = data.draw(st.integers(0, len(core) - 1))
+    c = data.draw(st.sampled_from("ABC0123456789"))
+    edits = [core[:p] + c + core[p + 1 :], core[:p] + c + core[p:], core[:p] + core[p + 1 :]]
+    if p + 1 < len(core):
+        edits.append(core[:p] + core[p + 1] + core[p] + core[p + 2 :])
+    mine = set(keys_of(core))
+    for other in edits:
+        if len(other) <= NEIGHBOUR_POSITIONS:
+            assert mine & set(keys_of(other)), (core, other)
