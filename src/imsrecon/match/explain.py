@@ -8,7 +8,7 @@ import polars as pl
 
 from imsrecon.config import MatchConfig
 from imsrecon.match.candidates import IDENTITY, attach_sides
-from imsrecon.match.compare import compare_pairs
+from imsrecon.match.compare import SIDE_FIELDS, compare_pairs
 from imsrecon.match.numbers import with_cores
 from imsrecon.result import MatchStatus
 
@@ -70,8 +70,9 @@ def _explanations(
     near = _nearest_by_amount(asked.join(missing.select(idx), on=idx, how="semi"), other, idx, other_idx)
     if near.height:
         ims_f, pr_f = (own, other) if idx == "i" else (other, own)
-        ims_f = with_cores(ims_f.join(near.select("i"), on="i", how="semi"))
-        pr_f = with_cores(pr_f.join(near.select("j"), on="j", how="semi"))
+        fields = [f for f in SIDE_FIELDS if f not in ("core", "orig_core")] + ["orig_doc_no"]  # narrow: cheap joins
+        ims_f = with_cores(ims_f.select("i", *fields).join(near.select("i"), on="i", how="semi"))
+        pr_f = with_cores(pr_f.select("j", *fields).join(near.select("j"), on="j", how="semi"))
         pairs = attach_sides(near.select("i", "j"), ims_f, pr_f)
         best = pl.concat([best, _best(unpaired, idx, compare_pairs(pairs, config), paired_other, other_idx)])
     described = _describe(other.join(best.select(other_idx), on=other_idx, how="semi"), other_idx, other_side)
