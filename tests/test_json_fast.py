@@ -20,7 +20,7 @@ _RECORD = st.fixed_dictionaries(
     {"stin": st.sampled_from(["29AAGCB1286Q1Z0", "27AAPFU0939F1ZV"]), "inum": _TEXT, "idt": st.just("01-04-2025"),
      "txval": st.one_of(st.floats(0, 1e7, allow_nan=False), st.integers(0, 10**7)), "iamt": st.just(18.0),
      "action": st.sampled_from(["N", "A"])},
-    optional={"trdnm": _TEXT, "rtnprd": st.just("042025")},
+    optional={"trdnm": _TEXT, "rtnprd": st.just("042025"), "remarks": st.none(), "srctyp": st.just("X")},
 )
 _LAYOUTS = [  # json.dumps arguments
     {"separators": (",", ":")},  # the portal's compact form
@@ -43,8 +43,20 @@ def _read(path: Path, fast: bool) -> tuple[pl.DataFrame, list]:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(b2b=st.lists(_RECORD, max_size=6), cn=st.lists(_RECORD, max_size=3), layout=st.sampled_from(_LAYOUTS))
-def test_fast_reader_agrees_with_the_full_parser(tmp_path_factory, b2b, cn, layout):
+@given(b2b=st.lists(_RECORD, max_size=6), cn=st.lists(_RECORD, max_size=3), layout=st.sampled_from(_LAYOUTS),
+       sample=st.sampled_from([1 << 20, 40]))
+def test_fast_reader_agrees_with_the_full_parser(tmp_path_factory, b2b, cn, layout, sample):
+    """``sample``: how much of a section is searched for keys first (40 bytes: keys of later
+    records, such as an optional trdnm or a JSON null, are found only by the count)."""
+    from unittest import mock
+
+    from imsrecon.importers import json_fast
+
+    with mock.patch.object(json_fast, "_SAMPLE_BYTES", sample):
+        _fast_agrees(tmp_path_factory, b2b, cn, layout)
+
+
+def _fast_agrees(tmp_path_factory, b2b, cn, layout):
     path = tmp_path_factory.mktemp("fast") / "ims.json"
     notes = [{**{k: v for k, v in r.items() if k not in ("inum", "idt")}, "nt_num": r["inum"], "nt_dt": r["idt"]}
              for r in cn]
@@ -69,3 +81,19 @@ def test_a_file_the_fast_reader_refuses_is_read_in_full(tmp_path):
     assert _fast_sections(path.read_bytes()) is None
     result = ImsJsonImporter().read(path, ImportOptions())
     assert result.documents["doc_no"].to_list() == ["A1"]
+
+
+def test_a_key_seen_only_after_the_sample_is_still_read(tmp_path, monkeypatch):
+    from imsrecon.importers import json_fast
+
+    monkeypatch.setattr(json_fast, "_SAMPLE_BYTES", 200)
+    recs = [{"stin": "29AAGCB1286Q1Z0", "inum": f"A{n}", "idt": "01-04-2025", "txval": 100, "action": "N"}
+            for n in range(40)]
+    recs[20]["action"] = "R"
+    recs[21]["trdnm"] = "Only here Ltd"  # not in the first or last 200 bytes
+    path = tmp_path / "ims.json"
+    path.write_text(json.dumps({"data": {"b2b": recs}}, separators=(",", ":")))
+    docs, _ = _read(path, fast=True)
+    assert docs["supplier_name"].to_list()[21] == "Only here Ltd"
+    assert docs["action"].to_list()[20] == "R"
+    assert docs.drop("portal_record").equals(_read(path, fast=False)[0].drop("portal_record"))

@@ -153,6 +153,7 @@ def _fast_sections(data: bytes, keep_text: bool = True) -> tuple[dict[str, Any],
     """Body, recipient, offline flag and key -> section frame (or record count for unknown
     sections) by the fast reader; None when the file needs the full parser."""
     split = split_arrays(data)
+    del data  # the arrays are copies: the file's bytes can go (hundreds of MB at a million records)
     if split is None:
         return None
     skeleton, arrays = split
@@ -164,7 +165,7 @@ def _fast_sections(data: bytes, keep_text: bool = True) -> tuple[dict[str, Any],
     for key, value in body.items():
         if not isinstance(value, list):
             continue
-        ndjson = arrays[(*path, key)]
+        ndjson = arrays.pop((*path, key))  # each section's bytes go once it is read
         section = section_for_key(key)
         if section is None:
             sections[key] = ndjson.count(b"\n") + 1 if ndjson.strip() else 0
