@@ -32,6 +32,12 @@ class Reconciliation:
         }
 
 
+def _keep(docs: pl.DataFrame, where: pl.Expr) -> pl.DataFrame:
+    """The rows where ``where`` holds; the frame itself (no copy) when that is every row."""
+    mask = docs.select(where.fill_null(False)).to_series()
+    return docs if mask.all() else docs.filter(mask)
+
+
 def _fill_recipient(docs: pl.DataFrame, recipient: str | None) -> pl.DataFrame:
     if recipient is None:
         return docs
@@ -62,10 +68,10 @@ def reconcile(
         if pr_r.len() == 1:
             ims = _fill_recipient(ims, pr_r[0])
     else:
-        ims = ims.filter(pl.col("recipient_gstin") == recipient_gstin)
-        pr = pr.filter(pl.col("recipient_gstin") == recipient_gstin)
+        ims = _keep(ims, pl.col("recipient_gstin") == recipient_gstin)
+        pr = _keep(pr, pl.col("recipient_gstin") == recipient_gstin)
     rcm = pl.col("reverse_charge").fill_null(False)
-    reverse_charge, pr = pr.filter(rcm), pr.filter(~rcm)
+    reverse_charge, pr = pr.filter(rcm), _keep(pr, ~rcm)
     pairs = match_documents(ims, pr, config)
     result = recommend(build_result(ims, pr, pairs), rules)
     recipients = sorted(set(ims["recipient_gstin"].drop_nulls()) | set(pr["recipient_gstin"].drop_nulls()))

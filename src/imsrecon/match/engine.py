@@ -52,14 +52,17 @@ def exact_lock(left: pl.DataFrame, right: pl.DataFrame, config: MatchConfig) -> 
     and both sides' number and amounts (suffixes _l, _r) for the comparison."""
     cols = ["doc_no", "doc_date", *AMOUNT_HEADS]
 
-    def keyed(frame: pl.DataFrame, idx: str) -> pl.DataFrame:  # one integer key: a cheap join
-        return frame.filter(pl.all_horizontal(pl.col(IDENTITY).is_not_null())).select(
-            idx, pl.struct(IDENTITY).hash(7).alias("_h"), *IDENTITY, *cols
-        )
+    def keyed(frame: pl.DataFrame, idx: str) -> pl.DataFrame:
+        # the identity as two independent 64-bit hashes (equal by chance: odds ~1e-38), so that
+        # the join moves integers instead of five text columns a side
+        ident = pl.struct(IDENTITY)
+        return frame.select(
+            idx, ident.hash(7).alias("_h"), ident.hash(11).alias("_h2"), *cols,
+            pl.all_horizontal(pl.col(IDENTITY).is_not_null()).alias("_known"),
+        ).filter("_known").drop("_known")
 
-    joined = keyed(left, "i").join(keyed(right, "j"), on="_h", suffix="_r")
-    same = pl.all_horizontal([pl.col(c) == pl.col(f"{c}_r") for c in IDENTITY])
-    exact = joined.filter(same & _within_all(config))
+    joined = keyed(left, "i").join(keyed(right, "j"), on=["_h", "_h2"], suffix="_r")
+    exact = joined.filter(_within_all(config))
     # one to one within each identity, in file order: the k-th document with the k-th row (most
     # identities meet once: only the repeated ones are ranked)
     repeated = exact["_h"].is_duplicated()
@@ -122,6 +125,9 @@ def _run_pass(
     return compared if keep is None else compared.filter(keep)
 
 
+EXPLAINED = ["i", "j", "score", "accept", "ruled_out_by"]  # of every compared pair, kept for explanations
+
+
 def match_documents(ims: pl.DataFrame, pr: pl.DataFrame, config: MatchConfig) -> pl.DataFrame:
     """The pairs frame (match.pairs.PAIRS_SCHEMA) for every IMS document and register row."""
     left, right = _side(ims, "i"), _side(pr, "j")
@@ -143,9 +149,9 @@ def match_documents(ims: pl.DataFrame, pr: pl.DataFrame, config: MatchConfig) ->
     def settle(done: pl.DataFrame) -> None:
         """Assign one pass's accepted candidates; what is paired leaves the open sets."""
         nonlocal open_l, open_r
-        compared.append(done)
         picked = assign(unambiguous(done.filter(pl.col("accept"))).select("i", "j", "score"))
         picked = done.join(picked.select("i", "j"), on=["i", "j"], how="semi")
+        compared.append(done.select(EXPLAINED))  # what explanations read: not both sides' fields
         chosen.append(picked)
         open_l = open_l.join(picked, on="i", how="anti")
         open_r = open_r.join(picked, on="j", how="anti")
@@ -157,6 +163,7 @@ def match_documents(ims: pl.DataFrame, pr: pl.DataFrame, config: MatchConfig) ->
         # a weaker candidate under the right GSTIN cannot take its place
         first.append(_run_pass(open_l, open_r, PAN_BLOCK, config, other_branch & _same_document()))
     settle(pl.concat(first, how="diagonal_relaxed"))
+    del strong, weak, clean, first  # the compared pairs with both sides' fields: hundreds of MB at 1M
     if config.pan_pass:  # 2. same PAN, another GSTIN (a wrong branch), for what is left
         settle(_run_pass(open_l, open_r, PAN_BLOCK, config, other_branch & _same_document()))
     # 3. another document class (a supplier's credit note booked as a debit-note voucher): the

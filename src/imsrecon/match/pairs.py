@@ -70,6 +70,11 @@ _CLASS_CODE = {"invoice": "INV", "credit_note": "CN", "debit_note": "DN"}
 
 def build_result(ims: pl.DataFrame, pr: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
     """Result rows in a stable order (IMS file order, then register-only rows in file order)."""
+    # the order first, on the narrow pairs: the wide result is then built in place, never sorted
+    order = pl.when(pl.col("ims_idx").is_not_null()).then(pl.col("ims_idx").cast(pl.Int64)).otherwise(
+        pl.col("pr_idx").cast(pl.Int64) + ims.height
+    )
+    pairs = pairs.sort(order)
     # row indices: a gather (a null index gives a null row) is much cheaper than a join
     ims_side = ims.select([pl.col(k).gather(pairs["ims_idx"]).alias(v) for k, v in _IMS_COLS.items()])
     pr_side = pr.select([pl.col(k).gather(pairs["pr_idx"]).alias(v) for k, v in _PR_COLS.items()])
@@ -81,16 +86,12 @@ def build_result(ims: pl.DataFrame, pr: pl.DataFrame, pairs: pl.DataFrame) -> pl
             pl.coalesce("_ims_fy", "_pr_fy").alias("fy"),
         )
     )
+    keys = _disambiguate(df.select(matching_key_expr().alias("matching_key"), "ims_idx", "pr_idx"))
     df = df.with_columns(
-        matching_key_expr().alias("matching_key"),
+        keys["matching_key"],
         pl.col("differences").fill_null(""),
         pl.col("score").fill_null(0.0),
     )
-    df = _disambiguate(df)
-    order = pl.when(pl.col("ims_idx").is_not_null()).then(pl.col("ims_idx").cast(pl.Int64)).otherwise(
-        pl.col("pr_idx").cast(pl.Int64) + ims.height
-    )
-    df = df.sort(order)
     drop = [c for c in df.columns if c.startswith("_") or c.endswith("_idx") or c == "note"]
     return conform_result(df.with_columns(pl.col("note").alias("reason")).drop(drop))
 
