@@ -165,7 +165,11 @@ def assemble(raw: RawFrame, keep: tuple[str, ...] = ()) -> tuple[pl.DataFrame, l
     current = pl.col("doc_value") if "doc_value" in parsed.columns else pl.lit(None, pl.Float64)
     parsed = parsed.with_columns(current.fill_null(total).alias("doc_value"))
 
-    good = parsed.filter(~pl.col("_bad"))
+    # only the columns that go on, and no copy at all when no row was rejected
+    wanted = list(dict.fromkeys(c for c in (*parsed.columns, *keep) if c in DOCUMENT_SCHEMA or c in keep))
+    good = parsed.select(*(c for c in wanted if c in parsed.columns), "_bad")
+    del parsed
+    good = (good.filter(~pl.col("_bad")) if good["_bad"].any() else good).drop("_bad")
     docs = conform(good.select([c for c in good.columns if c in DOCUMENT_SCHEMA]))
     issues += validate_documents(docs, raw)
     if keep:
