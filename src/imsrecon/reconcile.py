@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from imsrecon.config import MatchConfig
-from imsrecon.match.engine import match_documents
-from imsrecon.match.pairs import build_result
+from imsrecon.match.engine import DOCUMENT_COLUMNS, match_documents
+from imsrecon.match.pairs import SOURCE_COLUMNS, build_result
 from imsrecon.recommend import RULES, Rule, recommend
 from imsrecon.result import summary_counts
 
@@ -72,6 +72,10 @@ def reconcile(
         pr = _keep(pr, pl.col("recipient_gstin") == recipient_gstin)
     rcm = pl.col("reverse_charge").fill_null(False)
     reverse_charge, pr = pr.filter(rcm), _keep(pr, ~rcm)
+    # only the columns matching and the result read (a caller that lets go of its own frames
+    # frees the rest: the portal's record texts and hashes, voucher columns …)
+    used = {*DOCUMENT_COLUMNS, *SOURCE_COLUMNS}
+    ims, pr = ims.select(c for c in ims.columns if c in used), pr.select(c for c in pr.columns if c in used)
     pairs = match_documents(ims, pr, config)
     result = recommend(build_result(ims, pr, pairs), rules)
     recipients = sorted(set(ims["recipient_gstin"].drop_nulls()) | set(pr["recipient_gstin"].drop_nulls()))

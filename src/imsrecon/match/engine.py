@@ -23,8 +23,8 @@ OPEN_BLOCK = ["_rec", "doc_class"]
 CLASS_BLOCK = ["_rec", "supplier_gstin"]
 
 
-_NEEDED = (
-    "supplier_gstin", "doc_class", "doc_no", "doc_no_norm", "orig_doc_no", "orig_doc_no_norm", "doc_date", "fy",
+DOCUMENT_COLUMNS = _NEEDED = (  # the document columns matching reads
+    "recipient_gstin", "supplier_gstin", "doc_class", "doc_no", "doc_no_norm", "orig_doc_no", "orig_doc_no_norm", "doc_date", "fy",
     "tax_period", "place_of_supply", "flags", *AMOUNT_HEADS, "src_row", "ims_section",
 )  # fmt: skip
 

@@ -65,6 +65,7 @@ _PR_COLS = {
     "fy": "_pr_fy",
     "doc_no_norm": "_pr_norm",
 }
+SOURCE_COLUMNS = (*_IMS_COLS, *_PR_COLS)  # the document columns the result is built from
 _CLASS_CODE = {"invoice": "INV", "credit_note": "CN", "debit_note": "DN"}
 
 
