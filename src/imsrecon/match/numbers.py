@@ -72,8 +72,8 @@ def core_series(numbers: pl.Series) -> pl.Series:
             ).alias("core")
         )
     )
-    mapping = dict(zip(cores["n"].to_list(), cores["core"].to_list(), strict=True))
-    return numbers.replace_strict(mapping, default=None, return_dtype=pl.String)
+    found = numbers.to_frame("n").join(cores.select("n", "core"), on="n", how="left", maintain_order="left")
+    return found["core"].alias(numbers.name)
 
 
 def with_cores(frame: pl.DataFrame) -> pl.DataFrame:
