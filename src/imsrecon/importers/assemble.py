@@ -87,6 +87,9 @@ def assemble(raw: RawFrame, keep: tuple[str, ...] = ()) -> tuple[pl.DataFrame, l
     )
     masks = {n: pl.col(n).is_null() & ~amount_blank(pl.col(f"_raw_{n}")) for n in text_amounts}
     masks |= {n: (pl.col(f"_raw_{n}").fill_null("") != "") & pl.col(n).is_null() for n in dates}
+    # a column that parsed into no null at all has nothing unreadable: no need to look at its text
+    nulls = parsed.select(pl.col(n).null_count() for n in masks).row(0) if masks else ()
+    masks = {n: m if has_null else pl.lit(False) for (n, m), has_null in zip(masks.items(), nulls, strict=True)}
     blank_no = pl.col("doc_no").cast(pl.String).str.strip_chars().fill_null("") == ""
     parsed = parsed.with_columns([m.alias(f"_bad_{n}") for n, m in masks.items()] + [blank_no.alias("_bad_doc_no")])
     for n in masks:
@@ -147,7 +150,7 @@ def assemble(raw: RawFrame, keep: tuple[str, ...] = ()) -> tuple[pl.DataFrame, l
     if "orig_doc_no" in parsed.columns:
         parsed = parsed.with_columns(
             pl.col("orig_doc_no").cast(pl.String).str.strip_chars().alias("orig_doc_no"),
-            doc_no_norm_expr(pl.col("orig_doc_no")).alias("orig_doc_no_norm"),
+            per_distinct(pl.col("orig_doc_no"), doc_no_norm_expr, pl.String).alias("orig_doc_no_norm"),  # mostly null
         )
     period_from = pl.col("voucher_date") if "voucher_date" in parsed.columns else pl.lit(None, pl.Date)
     period = tax_period_expr(pl.coalesce(period_from, pl.col("doc_date")))
