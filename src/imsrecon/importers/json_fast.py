@@ -100,13 +100,15 @@ def _read_present_keys(ndjson: bytes, fields: list[str]) -> pl.DataFrame:
     are read, and a count proves that no record holds another key with a value: every key of a
     compact record is followed by ``":``, so the number of ``":`` equals the values read plus the
     JSON nulls exactly when nothing was missed (an escaped ``\\":`` inside a text could only add to
-    the count). Text with blanks after a quote (not compact) is read for every field at once."""
-    if b'" ' in ndjson or b'"\t' in ndjson:
+    the count). Text with blanks between a key and its colon is read for every field at once
+    (when every colon follows a quote there are none, and one count cheaper than two searches
+    says so)."""
+    keys = ndjson.count(b'":')
+    if ndjson.count(b":") != keys and (b'" ' in ndjson or b'"\t' in ndjson):
         return pl.read_ndjson(ndjson, schema={f: pl.String for f in fields})
     sample = ndjson[:_SAMPLE_BYTES] + b"\n" + ndjson[-_SAMPLE_BYTES:]
     seen = sorted({k.decode() for k in _KEY.findall(sample)})
     values = pl.read_ndjson(ndjson, schema={k: pl.String for k in seen})
-    keys = ndjson.count(b'":')
     read = sum(values.height - values[c].null_count() for c in values.columns)
     if keys != read and keys != read + ndjson.count(b'":null'):
         values = pl.read_ndjson(ndjson, schema={k: pl.String for k in sorted({*fields, *seen})})
