@@ -95,6 +95,19 @@ def test_parse_date(text, expected):
     assert parse_date(text) == expected
 
 
+_DATE_CELLS = ["01-04-2025", "1-apr-25", "2025-04-01", "45748", "31/02/2025", "yesterday", "", None, " 02-04-2025 "]
+
+
+@given(st.lists(st.sampled_from(_DATE_CELLS), max_size=60))
+def test_parse_date_series_reads_each_cell_like_parse_date(cells):
+    """Repeated cells (read once per distinct value) and mostly distinct ones alike."""
+    from imsrecon.normalise.dates import parse_date_series
+
+    out = parse_date_series(pl.Series("d", cells, dtype=pl.String))
+    assert out.name == "d" and out.dtype == pl.Date
+    assert out.to_list() == [parse_date(c) for c in cells]
+
+
 @pytest.mark.parametrize(
     ("date", "fy"),
     [(D(2025, 4, 1), "2025-26"), (D(2026, 3, 31), "2025-26"), (D(2000, 1, 1), "1999-00"), (D(2099, 12, 31), "2099-00")],
