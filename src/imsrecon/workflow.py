@@ -46,7 +46,7 @@ class FileImport:
 
 
 Parsed = tuple[Path, str, str, ImportResult | None, dict | None]
-PARALLEL_READ_BYTES = 200_000_000  # files together above this are read one after the other
+PARALLEL_READ_BYTES = 200_000_000  # files together above this are read one after the other (memory)
 
 
 def parse_files(
@@ -54,9 +54,9 @@ def parse_files(
 ) -> list[Parsed]:
     """(path, side, sha256, the import or None if the workspace has it, the stored import) per
     file. Small files are read two at a time (an IMS download beside a register: one reader's
-    Python work overlaps the other's Polars work); large ones one after the other, where Polars
-    already keeps every core busy and two readers only fight over cores and memory (measured at
-    1M documents: 16.6 s side by side, 13.4 s one after the other, and 0.4 GB less memory)."""
+    Python work overlaps the other's Polars work); large ones one after the other, so that the
+    two readers' working memory is never needed at once (measured at 1M documents on 2 cores:
+    side by side 7.7 s and a 2.7 GB peak for the whole run, one after the other 9.4 s and 2.2 GB)."""
     from concurrent.futures import ThreadPoolExecutor
 
     def one(item: tuple[Path, str | None]) -> Parsed:
