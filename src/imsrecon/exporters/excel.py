@@ -26,7 +26,7 @@ limit is truncated by xlsxwriter.
 
 Rows are streamed (``constant_memory``), so memory stays flat. xlsxwriter's per-cell API costs
 about 5 µs a cell (~25 s for 100k result rows), so the data rows are rendered as sheet XML with
-Polars and appended to xlsxwriter's row file (see _stream_rows); xlsxwriter still writes the
+Polars and appended to xlsxwriter's row file (see :mod:`imsrecon.exporters.xlsx_rows`); xlsxwriter still writes the
 header, formats, validation, filters and the package. 100k rows take ~6 s, two thirds of it
 xlsxwriter's zip compression. ``FAST_XLSX = False`` forces the public per-cell API.
 """
@@ -43,12 +43,12 @@ from typing import Any
 import polars as pl
 import xlsxwriter
 from xlsxwriter.format import Format
-from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from imsrecon.exporters.sanitize import neutralise, neutralise_expr
 from imsrecon.exporters.tables import DECIMALS, atomic_path, prepare_result
+from imsrecon.exporters.xlsx_rows import fast_path_available, stream_rows
 from imsrecon.result import STATUS_LABELS, STATUS_ORDER, summary_counts
 
 SHEET_NAMES: dict[str, str] = STATUS_LABELS  # one sheet per status
@@ -67,7 +67,6 @@ AMOUNT_FORMAT = "#,##0.00"
 SCORE_FORMAT = "0.0000"
 _MAX_WIDTH = 60
 _SLICE_ROWS = 20_000  # rows converted to Python objects at a time (per-cell path)
-_FAST_SLICE_ROWS = 50_000  # rows rendered as XML at a time (fast path)
 FAST_XLSX = True  # False forces xlsxwriter's public per-cell API
 _EXCEL_EPOCH = dt.date(1899, 12, 31)
 _EXCEL_MAX_SERIAL = 2_958_465  # 9999-12-31
@@ -153,76 +152,6 @@ def _writer(ws: Worksheet, kind: str, dtype: pl.DataType) -> Callable[..., Any]:
     return ws.write_number
 
 
-# The fast path renders the <row> XML of a whole slice with Polars and appends it to the
-# worksheet's constant_memory row file, exactly where xlsxwriter would write it cell by cell
-# (about 10x faster). It relies on xlsxwriter internals (the row file handle, the row flush and
-# the dimension bookkeeping); when they are missing the portable per-cell path is used.
-_XML_CONTROL = [chr(i) for i in [*range(0x00, 0x09), *range(0x0B, 0x20), 0xFFFE, 0xFFFF]]
-_XML_CONTROL_ESCAPES = [f"_x{ord(c):04X}_" for c in _XML_CONTROL]
-_EXCEL_MAX_CHARS = 32_767
-
-
-def _fast_path_available(ws: Worksheet) -> bool:
-    return (
-        FAST_XLSX
-        and all(hasattr(ws, a) for a in ("constant_memory", "fh", "_write_single_row", "_check_dimensions"))
-        and bool(ws.constant_memory)
-    )
-
-
-def _xml_text(e: pl.Expr) -> pl.Expr:
-    """Escape text for an inline string the way Excel/xlsxwriter do (_xHHHH_ for controls)."""
-    return (
-        e.str.slice(0, _EXCEL_MAX_CHARS)
-        .str.replace_all(r"_(x[0-9A-Fa-f]{4}_)", "_x005F_$1")
-        .str.replace_all("&", "&amp;", literal=True)
-        .str.replace_all("<", "&lt;", literal=True)
-        .str.replace_all(">", "&gt;", literal=True)
-        .str.replace_many(_XML_CONTROL, _XML_CONTROL_ESCAPES)
-    )
-
-
-def _cell_xml(letter: str, value: pl.Expr, kind: str, dtype: pl.DataType, xf: int) -> pl.Expr:
-    ref = [pl.lit(f'<c r="{letter}'), pl.col("__r")]
-    style = f' s="{xf}"' if xf else ""
-    # xml:space="preserve" only where leading/trailing whitespace would otherwise be dropped
-    open_t = pl.when(value.str.contains(r"^\s|\s$")).then(pl.lit('<t xml:space="preserve">'))
-    text = ref + [
-        pl.lit('" t="inlineStr"><is>'),
-        open_t.otherwise(pl.lit("<t>")),
-        _xml_text(value),
-        pl.lit("</t></is></c>"),
-    ]
-    if kind == "text":
-        return pl.concat_str(text)
-    if kind == "bool":
-        return pl.concat_str(ref + [pl.lit('" t="b"><v>'), value.cast(pl.Int8).cast(pl.String), pl.lit("</v></c>")])
-    number = pl.concat_str(ref + [pl.lit(f'"{style}><v>'), value.cast(pl.String), pl.lit("</v></c>")])
-    if kind == "date" and dtype == pl.String:  # mixed serials and out-of-range ISO text
-        iso = pl.concat_str(ref + [pl.lit('" t="inlineStr"><is><t>'), value.str.slice(1), pl.lit("</t></is></c>")])
-        return pl.when(value.str.starts_with("'")).then(iso).otherwise(number)
-    return number
-
-
-def _stream_rows(ws: Worksheet, values: pl.DataFrame, kinds: list[str], formats: list) -> None:
-    """Append rows 2.. of the sheet as XML to xlsxwriter's row file (header already written)."""
-    ws._write_single_row(1)  # flush the header row; the row file is now at row 2
-    cells = [
-        _cell_xml(xl_col_to_name(i), pl.col(c), k, t, f._get_xf_index() if f else 0)
-        for i, (c, k, t, f) in enumerate(zip(values.columns, kinds, values.dtypes, formats, strict=True))
-    ]
-    rows = pl.concat_str(
-        [pl.lit('<row r="'), pl.col("__r"), pl.lit('">'), *cells, pl.lit("</row>")], ignore_nulls=True
-    ).str.join("")
-    for start in range(0, values.height, _FAST_SLICE_ROWS):
-        part = values.slice(start, _FAST_SLICE_ROWS)
-        numbers = pl.int_range(start + 2, start + 2 + part.height).cast(pl.String).alias("__r")
-        ws.fh.write(part.with_columns(numbers).select(rows).item())
-    if values.height:
-        ws._check_dimensions(values.height, len(kinds) - 1)
-        ws.previous_row = values.height
-
-
 def _widths(df: pl.DataFrame, kinds: list[str]) -> list[float]:
     text = [c for c, k in zip(df.columns, kinds, strict=True) if k == "text"]
     longest = df.select(pl.col(text).str.len_chars().max()).row(0, named=True) if text else {}
@@ -256,8 +185,8 @@ def _write_table(wb: Workbook, fmts: _Formats, name: str, df: pl.DataFrame) -> W
     for c, header in enumerate(df.columns):
         ws.write_string(0, c, header, fmts.header)
     values = _sheet_frame(df, kinds)
-    if _fast_path_available(ws):
-        _stream_rows(ws, values, kinds, formats)
+    if FAST_XLSX and fast_path_available(ws):
+        stream_rows(ws, values, kinds, formats)
         return ws
     writers = [_writer(ws, k, t) for k, t in zip(kinds, values.dtypes, strict=True)]
     cells = list(zip(range(len(kinds)), writers, formats, strict=True))
