@@ -8,11 +8,13 @@ import json
 from pathlib import Path
 
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from imsrecon.importers.base import ImportOptions
 from imsrecon.importers.ims_json import ImsJsonImporter, _fast_sections
+from imsrecon.importers.json_fast import split_arrays
 
 # values that try to look like separators or brackets inside a string
 _TEXT = st.one_of(st.text(max_size=8), st.sampled_from(["}", "},{", "} , {", "a]b", "[x", '"q"', "x\ny", "₹ ०१"]))
@@ -61,8 +63,9 @@ def _fast_agrees(tmp_path_factory, b2b, cn, layout):
     notes = [{**{k: v for k, v in r.items() if k not in ("inum", "idt")}, "nt_num": r["inum"], "nt_dt": r["idt"]}
              for r in cn]
     path.write_text(json.dumps({"data": {"b2b": b2b, "b2bcn": notes}}, ensure_ascii=False, **layout), encoding="utf-8")
-    if layout.get("separators") == (",", ":") and not any("}" in json.dumps(r) for r in b2b + notes):
-        assert _fast_sections(path.read_bytes()) is not None  # the portal's own form is always read fast
+    brackets = any(isinstance(v, str) and set(v) & set("[]{}") for r in b2b + notes for v in r.values())
+    if not brackets:  # every layout is read fast unless a text holds a bracket
+        assert _fast_sections(path.read_bytes()) is not None
     fast_docs, fast_issues = _read(path, fast=True)
     full_docs, full_issues = _read(path, fast=False)
     assert fast_issues == full_issues
@@ -97,3 +100,18 @@ def test_a_key_seen_only_after_the_sample_is_still_read(tmp_path, monkeypatch):
     assert docs["supplier_name"].to_list()[21] == "Only here Ltd"
     assert docs["action"].to_list()[20] == "R"
     assert docs.drop("portal_record").equals(_read(path, fast=False)[0].drop("portal_record"))
+
+
+@pytest.mark.parametrize(
+    ("records", "layout"),
+    [([], {}), ([{"a": 1}], {}), ([{"a": 1}, {"a": "}"}, {"b": 2}], {"separators": (",", ":")}),
+     ([{"a": 1}, {"b": 2}, {"c": 3}], {"separators": (" , ", " : ")}), ([{"a": 1}, {"b": "x"}], {"indent": 2})],
+)
+def test_unknown_sections_count_their_records(tmp_path, records, layout):
+    """A section imsrecon does not read is still counted (its records are reported as not imported)."""
+    from imsrecon.importers.json_fast import record_count
+
+    path = tmp_path / "ims.json"
+    path.write_text(json.dumps({"data": {"b2b": [], "xyz": records}}, **layout))
+    arrays = split_arrays(path.read_bytes())[1]
+    assert record_count(arrays[("data", "xyz")]) == len(records)

@@ -10,7 +10,7 @@ import polars as pl
 
 from imsrecon.importers.assemble import RawFrame, assemble
 from imsrecon.importers.base import ImportOptions, ImportResult, check_size, load_json
-from imsrecon.importers.json_fast import read_records, split_arrays
+from imsrecon.importers.json_fast import read_records, record_count, split_arrays
 from imsrecon.issues import InputFileError, RowIssue, Severity
 from imsrecon.model import Side, SourceKind
 from imsrecon.sections import FIELD_ALIASES, SECTIONS, Section, section_for_key
@@ -168,7 +168,7 @@ def _fast_sections(data: bytes, keep_text: bool = True) -> tuple[dict[str, Any],
         ndjson = arrays.pop((*path, key))  # each section's bytes go once it is read
         section = section_for_key(key)
         if section is None:
-            sections[key] = ndjson.count(b"\n") + 1 if ndjson.strip() else 0
+            sections[key] = record_count(ndjson)
             continue
         records = read_records(ndjson, _ALL_FIELDS, keep_text)
         if records is None:

@@ -20,7 +20,9 @@ _WS = b" \t\r\n"
 
 
 def _first_non_ws(data: bytes, start: int, end: int, step: int) -> bytes:
-    i = start
+    """The first byte of data[start:end] that is not whitespace, from the front (step 1) or
+    from the back (step -1); b"" when there is none."""
+    i = start if step > 0 else end - 1
     while start <= i < end and data[i] in _WS:
         i += step
     return data[i : i + 1] if start <= i < end else b""
@@ -36,7 +38,7 @@ def _array_spans(data: bytes) -> list[tuple[int, int]] | None:
         if end < 0 or data.find(b"[", start + 1, end) >= 0:
             return None
         first = _first_non_ws(data, start + 1, end, 1)
-        last = _first_non_ws(data, end - 1, end, -1) if first else b""
+        last = _first_non_ws(data, start + 1, end, -1) if first else b""
         if first and (first != b"{" or last != b"}"):
             return None
         spans.append((start, end + 1))
@@ -77,16 +79,28 @@ def split_arrays(data: bytes) -> tuple[dict[str, Any], dict[tuple[str, ...], byt
 
 
 def _one_record_per_line(inner: bytes) -> bytes:
-    """The array's records, one per line (raw newlines in JSON are only ever whitespace)."""
+    """The array's records, one per line where they are separated by a plain ``},{`` (raw
+    newlines in JSON are only ever whitespace); :func:`split_records` handles the rest."""
     if b"\n" in inner or b"\r" in inner:
         inner = inner.replace(b"\r", b" ").replace(b"\n", b" ")
-    inner = inner.strip(_WS)
-    lines = inner.replace(b"},{", b"}\n{")
-    # a flat record has one "}": one more "}" than line breaks means every separator was replaced
-    # (else separators with spaces around them, or a brace inside a value: the slower pattern)
-    if lines.count(b"}") != lines.count(b"\n") + 1:
-        lines = re.sub(rb"\}\s*,\s*\{", b"}\n{", lines)
-    return lines
+    return inner.strip(_WS).replace(b"},{", b"}\n{")
+
+
+_SEPARATOR = re.compile(rb"\}\s*,\s*\{")
+
+
+def split_records(ndjson: bytes) -> bytes:
+    """One record per line also where separators have blanks around them (slower)."""
+    return _SEPARATOR.sub(b"}\n{", ndjson)
+
+
+def record_count(ndjson: bytes) -> int:
+    """How many flat records the array holds."""
+    if not ndjson.strip():
+        return 0
+    if ndjson.count(b"}") != ndjson.count(b"\n") + 1:
+        ndjson = split_records(ndjson)
+    return ndjson.count(b"\n") + 1
 
 
 _SAMPLE_BYTES = 1 << 20  # keys are first looked for in a section's first and last MiB
@@ -115,18 +129,27 @@ def _read_present_keys(ndjson: bytes, fields: list[str]) -> pl.DataFrame:
     return values.select(c for c in values.columns if c in fields)
 
 
+def _try_read(ndjson: bytes, fields: list[str]) -> pl.DataFrame | None:
+    try:
+        return _read_present_keys(ndjson, fields)
+    except (pl.exceptions.PolarsError, orjson.JSONDecodeError):
+        return None
+
+
 def read_records(ndjson: bytes, fields: list[str], keep_text: bool = True) -> pl.DataFrame | None:
     """The records as text columns (``fields`` that occur), plus ``portal_record``: each record's
     own text (null when ``keep_text`` is off). None when the bytes are not one flat JSON object
     per line."""
     if not ndjson.strip():
         return pl.DataFrame(schema={**{f: pl.String for f in fields}, "portal_record": pl.String})
-    try:
-        values = _read_present_keys(ndjson, fields)
-    except (pl.exceptions.PolarsError, orjson.JSONDecodeError):
-        return None
-    if values.height != ndjson.count(b"\n") + 1:
-        return None
+    values = _try_read(ndjson, fields)
+    # a flat record has one "}": as many rows as "}" means one record a line, none lost
+    if values is None or values.height != ndjson.count(b"}"):
+        # separators with blanks around them (or a brace inside a value): split by the pattern
+        ndjson = split_records(ndjson)
+        values = _try_read(ndjson, fields)
+        if values is None or values.height != ndjson.count(b"\n") + 1:
+            return None
     if not keep_text:
         return values.with_columns(pl.lit(None, pl.String).alias("portal_record"))
     raw = pl.read_csv(
