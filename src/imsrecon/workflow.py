@@ -62,7 +62,7 @@ def parse_files(
     def one(item: tuple[Path, str | None]) -> Parsed:
         path, side = item
         progress(f"reading {path.name}")
-        digest = sha256_of(path)
+        digest = "" if ws.is_memory else sha256_of(path)  # nothing is kept or looked up in memory
         importer = detect(path, side)
         known = None if ws.is_memory else ws.find_import(digest, importer.side.value)
         if known is not None:
