@@ -95,6 +95,21 @@ def test_parse_date(text, expected):
     assert parse_date(text) == expected
 
 
+_AMOUNT_CELLS = ["1,18,000.00", "118,000.00", "(1,234.50)", "-1234.5", "1234.5-", "₹ 5", "1234 Cr", "1,18,000/-",
+                 " 42 ", "1,18,000.005", "0", "", "-", "nil", None, "abc", "12..5", "1,2", ",", "1,000-"]
+
+
+@given(st.lists(st.sampled_from(_AMOUNT_CELLS), max_size=40))
+def test_parse_amount_series_reads_each_cell_like_parse_amount(cells):
+    """The column reader's tiers (plain numbers, grouped numbers, the full rules) agree with the
+    rules for one cell."""
+    from imsrecon.normalise.amounts import parse_amount_series
+
+    out = parse_amount_series(pl.Series("a", cells, dtype=pl.String))
+    assert out.name == "a"
+    assert out.to_list() == [parse_amount(c) for c in cells]
+
+
 _DATE_CELLS = ["01-04-2025", "1-apr-25", "2025-04-01", "45748", "31/02/2025", "yesterday", "", None, " 02-04-2025 "]
 
 

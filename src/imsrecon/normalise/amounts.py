@@ -39,15 +39,21 @@ def amount_unreadable(col: pl.Expr) -> pl.Expr:
 
 
 def parse_amount_series(values: pl.Series) -> pl.Series:
-    """Like :func:`amount_expr` on a whole column, faster: plain numbers are cast directly and
-    only the other cells (grouping, brackets, currency) go through the full rules."""
+    """Like :func:`amount_expr` on a whole column, faster: plain numbers are cast directly, then
+    numbers with digit grouping without their commas, and only the other cells (brackets, Dr/Cr,
+    currency, blanks) go through the full rules."""
     text = values.cast(pl.String).str.strip_chars()
     direct = text.cast(pl.Float64, strict=False)
     rest = direct.is_null() & text.is_not_null()
     if rest.any():
         idx = rest.arg_true()
-        slow = text.gather(idx).to_frame("v").select(amount_expr(pl.col("v")).alias("v"))["v"]
-        direct = direct.scatter(idx, slow)
+        # then numbers with digit grouping only ("1,18,000.00"): without the commas they cast
+        grouped = text.gather(idx).str.replace_all(",", "", literal=True).cast(pl.Float64, strict=False)
+        direct = direct.scatter(idx, grouped)
+        left = idx.filter(grouped.is_null())
+        if left.len():
+            slow = text.gather(left).to_frame("v").select(amount_expr(pl.col("v")).alias("v"))["v"]
+            direct = direct.scatter(left, slow)
     return direct.round(2).alias(values.name)
 
 
