@@ -91,6 +91,8 @@ def _utf8(data: bytes) -> bytes:
         return data[3:]
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return data.decode("utf-16").encode("utf-8")
+    if data.isascii():  # plain ASCII is UTF-8: no need to decode the whole file to know
+        return data
     try:
         data.decode("utf-8")
         return data
