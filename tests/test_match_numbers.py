@@ -57,3 +57,17 @@ def test_one_edit_apart_share_a_key(core, data):
     for other in edits:
         if len(other) <= NEIGHBOUR_POSITIONS:
             assert mine & set(keys_of(other)), (core, other)
+
+
+@given(st.lists(st.tuples(st.text(max_size=10), st.text(max_size=10)), max_size=30))
+def test_similarity_is_rapidfuzz_osa(pairs):
+    """The similarity derived from the distance equals rapidfuzz's own normalised OSA."""
+    from rapidfuzz.distance import OSA
+
+    from imsrecon.match.numbers import similarity
+
+    a = pl.Series([x for x, _ in pairs], dtype=pl.String)
+    b = pl.Series([y for _, y in pairs], dtype=pl.String)
+    dist, sim = similarity(a, b)
+    assert list(dist) == [OSA.distance(x, y) for x, y in pairs]
+    assert [round(v, 9) for v in sim] == [round(OSA.normalized_similarity(x, y), 9) for x, y in pairs]

@@ -105,6 +105,9 @@ def similarity(a: pl.Series, b: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     right = b.fill_null("").to_list()
     if not left:
         return np.zeros(0, dtype=np.int64), np.zeros(0)
-    dist = process.cpdist(left, right, scorer=OSA.distance, workers=-1)
-    sim = process.cpdist(left, right, scorer=OSA.normalized_similarity, workers=-1)
-    return np.asarray(dist, dtype=np.int64), np.asarray(sim, dtype=np.float64)
+    dist = np.asarray(process.cpdist(left, right, scorer=OSA.distance, workers=-1), dtype=np.int64)
+    # OSA's normalised similarity is 1 - distance / the longer length (1 for two empty strings):
+    # derived here instead of a second pass over every pair
+    longer = np.maximum(a.fill_null("").str.len_chars().to_numpy(), b.fill_null("").str.len_chars().to_numpy())
+    sim = np.where(longer > 0, 1.0 - dist / np.maximum(longer, 1), 1.0)
+    return dist, sim.astype(np.float64)
