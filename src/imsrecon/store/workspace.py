@@ -27,13 +27,12 @@ from imsrecon.issues import ISSUE_SCHEMA, RowIssue, Severity, issues_frame
 from imsrecon.model import DOCUMENT_SCHEMA, conform, empty_documents
 from imsrecon.result import RESULT_SCHEMA, conform_result, summary_counts
 from imsrecon.store import dialect, migrations
+from imsrecon.store.decision_log import DecisionLog
 from imsrecon.store.dialect import TargetError, WorkspaceError
 from imsrecon.store.migrations import NotAWorkspaceError, WorkspaceVersionError
 from imsrecon.store.schema import (
     audit_log,
-    decisions,
     documents,
-    frame_schema,
     import_issues,
     imports,
     read_frame,
@@ -96,7 +95,7 @@ def _insert_frame(conn: Connection, table: Table, frame: pl.DataFrame) -> None:
         _insert_chunk(conn, table, frame.slice(start, CHUNK_ROWS))
 
 
-class Workspace:
+class Workspace(DecisionLog):
     """A workspace database. Open with :meth:`open`; close with :meth:`close` (or ``with``)."""
 
     def __init__(self, engine: Engine, url: URL) -> None:
@@ -334,55 +333,6 @@ class Workspace:
     def runs(self) -> pl.DataFrame:
         with self._read() as conn:
             return read_table(conn, runs)
-
-    # ---------------------------------------------------------------------------- decisions
-
-    def record_decision(
-        self,
-        matching_key: str,
-        action: str,
-        remarks: str | None,
-        decided_by: str | None,
-        source: str | None,
-        run_id: int | None = None,
-        reason: str | None = None,
-    ) -> int:
-        """Record a decision for a matching key (the latest one counts); audited with the
-        previous decision for the key as the old value."""
-        return self.record_decisions([(matching_key, action, remarks, reason)], decided_by, source, run_id)[0]
-
-    def record_decisions(
-        self, items: Sequence[tuple[str, str, str | None, str | None]], decided_by: str | None,
-        source: str | None, run_id: int | None = None,
-    ) -> list[int]:
-        """Record (matching_key, action, remarks, reason) decisions in ONE transaction, each
-        audited with the key's previous decision: all of them are kept, or none."""
-        fields = ("action", "remarks", "decided_by", "decided_at", "source", "run_id")
-        ids = []
-        with self._write() as conn:
-            for matching_key, action, remarks, reason in items:
-                prev = conn.execute(
-                    select(decisions).where(decisions.c.matching_key == matching_key)
-                    .order_by(decisions.c.id.desc()).limit(1)
-                ).first()
-                row = dict(
-                    matching_key=matching_key, action=action, remarks=remarks, decided_by=decided_by,
-                    decided_at=utcnow(), source=source, run_id=run_id,
-                )  # fmt: skip
-                decision_id = int(conn.execute(insert(decisions).values(**row)).inserted_primary_key[0])
-                old = None if prev is None else {"id": prev.id, **{f: prev._mapping[f] for f in fields}}
-                self._audit(conn, decided_by, "decision", "decision", matching_key, old,
-                            {"id": decision_id, **{f: row[f] for f in fields}}, reason)
-                ids.append(decision_id)
-        return ids
-
-    def latest_decisions(self) -> pl.DataFrame:
-        """The latest decision per matching key, ordered by key."""
-        latest = select(func.max(decisions.c.id)).group_by(decisions.c.matching_key)
-        stmt = select(decisions).where(decisions.c.id.in_(latest.scalar_subquery()))
-        with self._read() as conn:
-            stmt = stmt.order_by(decisions.c.matching_key)
-            return read_frame(conn, stmt, frame_schema(decisions))
 
     # ---------------------------------------------------------------------------- audit log
 
