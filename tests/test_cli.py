@@ -35,10 +35,17 @@ def test_version_console_script_and_module():
     assert out.stdout.strip() == f"imsrecon {__version__}"
 
 
-@pytest.mark.parametrize("command", ["import", "reconcile", "report", "demo"])
+@pytest.mark.parametrize("command", ["import", "reconcile", "report", "demo", "decide", "export-upload",
+                                     "upload-status", "changes", "figures", "explain"])
 def test_every_command_has_help(command):
     result = cli(command, "--help")
     assert result.exit_code == 0 and "Usage" in result.output and "--json" in result.output
+
+
+def test_help_keeps_bracketed_table_names():
+    """Rich markup must not swallow the settings file's [table] names."""
+    result = runner.invoke(app, ["reconcile", "--help"], env={"COLUMNS": "200"})
+    assert "[match], [recommend] and [decisions] tables" in result.output
 
 
 @pytest.fixture()

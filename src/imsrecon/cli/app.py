@@ -148,8 +148,8 @@ def reconcile(
                                                 show_default=False)] = None,
     gstin: GstinOption = None,
     mapping: MappingOption = None,
-    config: Annotated[Path | None, typer.Option("--config", help="Settings file (TOML): [match], "
-                                                "[recommend] and [decisions] tables.",
+    config: Annotated[Path | None, typer.Option("--config", help="Settings file (TOML): \\[match], "
+                                                "\\[recommend] and \\[decisions] tables.",
                                                    exists=True, dir_okay=False, show_default=False)] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
