@@ -279,3 +279,14 @@ def test_recommendation_overrides_from_the_settings_file(tmp_path, demo_files):
     refused = runner.invoke(app, ["reconcile", "--ims", str(paths["ims"]), "--pr", str(paths["pr"]),
                                   "--config", str(bad), "--db", ":memory:"])
     assert refused.exit_code == 1 and "unknown rule(s) ['no_such_rule']" in refused.output
+
+
+def test_brackets_in_file_names_and_values_are_printed_as_they_are(tmp_path):
+    """Nothing a user's file holds is read as console markup: a file named "Bills [Apr].csv"
+    and a cell holding "[/x]" are printed as they are (and do not crash the command)."""
+    reg = tmp_path / "Bills [Apr].csv"
+    reg.write_text("Supplier GSTIN,Invoice Number,Invoice Date,Taxable Value,IGST,Voucher Type\n"
+                   f"{RECIPIENT},A-1,01-04-2025,100,18,[/x] purchase [bold]\n")
+    result = cli("import", reg, "--db", tmp_path / "ws.db")
+    assert result.exit_code == 0, result.output
+    assert "Bills [Apr].csv" in result.output and "[/x] purchase [bold]" in result.output

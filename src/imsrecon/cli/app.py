@@ -125,7 +125,7 @@ def import_cmd(
     render.print_import_table(files_summary)
     for fi in done:
         for note in fi.notes:
-            render.console.print(f"[dim]{fi.path.name}: {note}[/]")
+            render.console.print(f"{fi.path.name}: {note}", style="dim")
     for fi in done:
         if fi.side == "ims" and fi.import_id is not None and not fi.already_imported:
             changes = changes_since_previous(ws, fi.import_id)
@@ -183,7 +183,7 @@ def reconcile(
                              "kept out of IMS matching (listed in the Excel report).")
     errors = sum(int(f.get("errors", 0) or 0) for f in summary["files"])  # type: ignore[union-attr]
     if errors:
-        render.console.print(f"[red]{errors} row errors[/]: see `imsrecon import FILE --issues-out issues.csv`")
+        render.say(f"{errors} row errors:", "red", "see `imsrecon import FILE --issues-out issues.csv`")
     if out:
         render.console.print(f"Result written to {out}")
 

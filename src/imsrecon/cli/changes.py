@@ -41,7 +41,7 @@ def changes(
         f"{summary['new']} new, {summary['changed']} changed, {summary['removed']} removed, "
         f"{summary['unchanged']} unchanged", soft_wrap=True)
     for row in found.review.head(50).iter_rows(named=True):
-        render.console.print(f"[yellow]review:[/] {row['identity_key']}: {row['review_reason']}", soft_wrap=True)
+        render.say("review:", "yellow", f"{row['identity_key']}: {row['review_reason']}")
     if out is not None:
         render.console.print(f"wrote {out}")
 

@@ -11,12 +11,15 @@ from typing import Any
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from imsrecon.issues import RowIssue, Severity
 from imsrecon.result import STATUS_LABELS, STATUS_ORDER
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# No markup: what is printed holds file names, document numbers and messages with brackets
+# ("[document_types]", "Bills [Apr].csv"); style goes through say() and Text instead.
+console = Console(highlight=False, markup=False)
+err_console = Console(stderr=True, highlight=False, markup=False)
 
 _SEVERITY_STYLE = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "dim"}
 
@@ -28,7 +31,7 @@ def progress(enabled: bool) -> Iterator[Any]:
         yield lambda _msg: None
         return
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+        SpinnerColumn(), TextColumn("{task.description}", markup=False), TimeElapsedColumn(),
         console=err_console, transient=True,
     ) as bar:
         task = bar.add_task("starting", total=None)
@@ -63,7 +66,7 @@ def print_import_table(files: list[dict[str, Any]]) -> None:
 def print_issues(issues: list[RowIssue], limit: int) -> None:
     shown = sorted(issues, key=lambda i: (list(Severity).index(i.severity), i.file, i.sheet or "", i.row or 0))
     for issue in shown[:limit]:
-        console.print(f"[{_SEVERITY_STYLE[issue.severity]}]{issue}[/]", markup=True, soft_wrap=True)
+        console.print(str(issue), style=_SEVERITY_STYLE[issue.severity], soft_wrap=True)
     if len(shown) > limit:
         console.print(f"… and {len(shown) - limit} more (write them all with --issues-out FILE)")
 
@@ -74,14 +77,17 @@ def counts_table(counts: dict[str, int], title: str = "Reconciliation") -> Table
     table.add_column("documents", justify="right")
     for status in STATUS_ORDER:
         table.add_row(STATUS_LABELS[status], f"{counts.get(status, 0):,}")
-    table.add_row("[bold]Total[/]", f"[bold]{sum(counts.values()):,}[/]")
+    table.add_row(Text("Total", style="bold"), Text(f"{sum(counts.values()):,}", style="bold"))
     return table
 
 
-def fail(message: str, code: int = 1) -> None:
-    from rich.markup import escape
+def say(label: str, style: str, text: str, *, to: Console | None = None) -> None:
+    """A styled label, then plain text (never read as markup)."""
+    (to or console).print(Text.assemble((label, style), " ", text), soft_wrap=True)
 
-    err_console.print(f"[red]error:[/] {escape(message)}", soft_wrap=True)  # messages hold [table] names
+
+def fail(message: str, code: int = 1) -> None:
+    say("error:", "red", message, to=err_console)
     raise SystemExit(code)
 
 

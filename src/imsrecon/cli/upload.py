@@ -47,7 +47,7 @@ def export_upload(
         table.add_row(label, f"{summary[key]:,}")
     render.console.print(table)
     for problem in outcome.plan.problems[:20]:
-        render.console.print(f"[yellow]refused:[/] {problem.section} {problem.doc_no} ({problem.supplier_gstin}): "
-                             f"{problem.message}", soft_wrap=True)
+        render.say("refused:", "yellow", f"{problem.section} {problem.doc_no} ({problem.supplier_gstin}): "
+                   f"{problem.message}")
     for path in outcome.files:
         render.console.print(f"wrote {path}")

@@ -43,14 +43,8 @@ def upload_status(
     render.console.print(table)
     for e in summary["errors"][:50]:
         extra = f" — {e['hint']}" if e.get("hint") else ""
-        render.console.print(
-            f"[red]failed:[/] {e['section']} {e['doc_no']} ({e['supplier_gstin']}): "
-            f"{e['error_cd'] or ''} {e['error_msg'] or ''}{extra}",
-            soft_wrap=True,
-        )
+        render.say("failed:", "red", f"{e['section']} {e['doc_no']} ({e['supplier_gstin']}): "
+                   f"{e['error_cd'] or ''} {e['error_msg'] or ''}{extra}")
     for e in summary["unmatched"]:
-        render.console.print(
-            f"[yellow]error for no document of this upload:[/] {e['section']} {e['doc_no']} "
-            f"({e['stin']}): {e['error_cd'] or ''} {e['error_msg'] or ''}",
-            soft_wrap=True,
-        )
+        render.say("error for no document of this upload:", "yellow", f"{e['section']} {e['doc_no']} "
+                   f"({e['stin']}): {e['error_cd'] or ''} {e['error_msg'] or ''}")
