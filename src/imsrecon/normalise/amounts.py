@@ -8,12 +8,22 @@ from imsrecon.normalise.scalar import apply_scalar
 
 _CURRENCY = r"(?i)(₹|\bRs\.?|\bINR\b|\s|\u00a0|,|')"
 _BLANK = r"^(|-|—|–|nil|null|none|n/?a)$"
+_CURRENCY_WORDS = r"(?i)(₹|\bRs\.?|\bINR\b|\s|\u00a0)"
+_DECIMAL_COMMA = r"(?i)^[(\-]?[0-9.']*[0-9],[0-9]{1,2}\)?(-|/-|dr|cr)?$"
+# digit grouping only, Indian (1,18,000.00) or international (118,000.00): the last group has 3 digits
+_GROUPED = r"^-?[0-9]{1,3}(,[0-9]{2,3})*,[0-9]{3}(\.[0-9]+)?$"
 
 
 def amount_expr(col: pl.Expr) -> pl.Expr:
     """String -> Float64 rupees. Blank-like cells become null; unreadable ones become null too
     (see :func:`amount_unreadable`, which tells the two apart)."""
     s = col.cast(pl.String).str.strip_chars().str.replace_all("\u2212", "-")
+    # a decimal comma ("1.234,56", "1 18 000,00", "118000,5" from a European-locale export): the
+    # comma before the last one or two digits is never digit grouping, whose last group has three
+    bare = s.str.replace_all(_CURRENCY_WORDS, "")
+    s = pl.when(bare.str.contains(_DECIMAL_COMMA)).then(
+        bare.str.replace_all(r"[.']", "").str.replace(",", ".", literal=True)
+    ).otherwise(s)
     s = s.str.replace_all(_CURRENCY, "")
     lowered = s.str.to_lowercase()
     neg_suffix = lowered.str.contains(r"(cr|[^/]-)$")
@@ -48,7 +58,11 @@ def parse_amount_series(values: pl.Series) -> pl.Series:
     if rest.any():
         idx = rest.arg_true()
         # then numbers with digit grouping only ("1,18,000.00"): without the commas they cast
-        grouped = text.gather(idx).str.replace_all(",", "", literal=True).cast(pl.Float64, strict=False)
+        part = text.gather(idx)
+        grouped = part.to_frame("v").select(
+            pl.when(pl.col("v").str.contains(_GROUPED)).then(pl.col("v").str.replace_all(",", "", literal=True))
+            .cast(pl.Float64, strict=False)
+        ).to_series()
         direct = direct.scatter(idx, grouped)
         left = idx.filter(grouped.is_null())
         if left.len():
