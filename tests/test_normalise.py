@@ -55,6 +55,9 @@ D = dt.date
         (None, None),
         ("abc", None),
         ("12..5", None),
+        ("nan", None),  # a pandas export's empty cell
+        ("NaN", None),
+        ("inf", None),
     ],
 )
 def test_parse_amount(text, expected):
@@ -90,6 +93,12 @@ def test_amount_unreadable(text, unreadable):
         ("2025-04-01T00:00:00", D(2025, 4, 1)),
         ("2025-04-01T00:00:00.000Z", D(2025, 4, 1)),
         ("2025-04-01T10:30:00+05:30", D(2025, 4, 1)),
+        ("01-04-2025 10:30", D(2025, 4, 1)),  # a time after a day-first date
+        ("1/4/2025 12:00:00 AM", D(2025, 4, 1)),
+        ("01 Apr 25", D(2025, 4, 1)),
+        ("Apr 1, 2025", D(2025, 4, 1)),
+        ("April 1, 2025", D(2025, 4, 1)),
+        ("2025.04.01", D(2025, 4, 1)),
         ("31-03-2026", D(2026, 3, 31)),
         ("31/02/2025", None),  # no such day
         ("13/13/2025", None),
@@ -106,7 +115,7 @@ def test_parse_date(text, expected):
 
 _AMOUNT_CELLS = ["1,18,000.00", "118,000.00", "(1,234.50)", "-1234.5", "1234.5-", "₹ 5", "1234 Cr", "1,18,000/-",
                  " 42 ", "1,18,000.005", "0", "", "-", "nil", None, "abc", "12..5", "1,2", ",", "1,000-",
-                 "1 18 000,00", "1.234,56", "118000,5", "1,234", "12,34,567.50", "1,23,4"]
+                 "1 18 000,00", "1.234,56", "118000,5", "1,234", "12,34,567.50", "1,23,4", "nan", "inf"]
 
 
 @given(st.lists(st.sampled_from(_AMOUNT_CELLS), max_size=40))
@@ -120,7 +129,8 @@ def test_parse_amount_series_reads_each_cell_like_parse_amount(cells):
     assert out.to_list() == [parse_amount(c) for c in cells]
 
 
-_DATE_CELLS = ["01-04-2025", "1-apr-25", "2025-04-01", "45748", "31/02/2025", "yesterday", "", None, " 02-04-2025 "]
+_DATE_CELLS = ["01-04-2025", "1-apr-25", "2025-04-01", "45748", "31/02/2025", "yesterday", "", None, " 02-04-2025 ",
+               "01-04-2025 10:30", "Apr 1, 2025"]
 
 
 @given(st.lists(st.sampled_from(_DATE_CELLS), max_size=60))

@@ -7,7 +7,7 @@ import polars as pl
 from imsrecon.normalise.scalar import apply_scalar
 
 _CURRENCY = r"(?i)(₹|\bRs\.?|\bINR\b|\s|\u00a0|,|')"
-_BLANK = r"^(|-|—|–|nil|null|none|n/?a)$"
+_BLANK = r"^(|-|—|–|nil|null|none|n/?a|nan)$"  # "nan": what a pandas export writes for an empty cell
 _CURRENCY_WORDS = r"(?i)(₹|\bRs\.?|\bINR\b|\s|\u00a0)"
 _DECIMAL_COMMA = r"(?i)^[(\-]?[0-9.']*[0-9],[0-9]{1,2}\)?(-|/-|dr|cr)?$"
 # digit grouping only, Indian (1,18,000.00) or international (118,000.00): the last group has 3 digits
@@ -32,7 +32,7 @@ def amount_expr(col: pl.Expr) -> pl.Expr:
     paren = s.str.contains(r"^\(.*\)$")
     s = s.str.replace(r"^\((.*)\)$", "$1")
     value = s.cast(pl.Float64, strict=False)
-    value = pl.when(lowered.str.contains(_BLANK)).then(None).otherwise(value)
+    value = pl.when(lowered.str.contains(_BLANK) | ~value.is_finite()).then(None).otherwise(value)
     value = pl.when(paren | neg_suffix).then(-value.abs()).otherwise(value)
     return value.round(2)
 
@@ -54,6 +54,7 @@ def parse_amount_series(values: pl.Series) -> pl.Series:
     currency, blanks) go through the full rules."""
     text = values.cast(pl.String).str.strip_chars()
     direct = text.cast(pl.Float64, strict=False)
+    direct = direct.set(~direct.is_finite().fill_null(True), None)  # "nan", "inf": the full rules decide
     rest = direct.is_null() & text.is_not_null()
     if rest.any():
         idx = rest.arg_true()

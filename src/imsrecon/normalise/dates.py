@@ -24,6 +24,10 @@ DATE_FORMATS = (
     "%d/%m/%y",
     "%d-%m-%y",
     "%d.%m.%y",
+    "%d %b %y",
+    "%Y.%m.%d",
+    "%b %d, %Y",  # month names first are not ambiguous: "Apr 1, 2025"
+    "%B %d, %Y",
     "%Y%m%d",
 )
 EXCEL_EPOCH = dt.date(1899, 12, 30)
@@ -33,8 +37,11 @@ _SERIAL_MIN, _SERIAL_MAX = 29952, 73050
 
 def _clean(col: pl.Expr) -> pl.Expr:
     s = col.cast(pl.String).str.strip_chars()
-    # "2025-04-01 00:00:00" or "2025-04-01T00:00:00" -> date part; title-case month names.
-    s = s.str.replace(r"^(\d{4}-\d{2}-\d{2})[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$", "$1")
+    # a time after the date ("2025-04-01T00:00:00Z", "01-04-2025 10:30", "1/4/2025 12:00:00 AM")
+    # is dropped; month names title-cased.
+    s = s.str.replace(
+        r"(?i)^(.+?)(?:T|\s+)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AP]M)?(?:Z|[+-]\d{2}:?\d{2})?$", "$1"
+    )
     return s.str.to_titlecase()
 
 
