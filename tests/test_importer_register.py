@@ -239,3 +239,31 @@ def test_utf16_csv_with_bom_is_read(tmp_path):
     path.write_bytes((DATA / "zoho_bills.csv").read_text().encode("utf-16"))
     docs = RegisterImporter().read(path, ImportOptions()).documents
     assert docs["doc_no"].to_list() == ["ZB-0001", "zb 0002", "ZCN-7", "ZB-0003"]
+
+
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [
+        ("Supplier's GSTIN", "supplier_gstin"),  # possessive
+        ("Supp. GSTIN", "supplier_gstin"),
+        ("GSTN", "supplier_gstin"),
+        ("Inv Dt", "doc_date"),  # abbreviations spelled out
+        ("Invoice Dt.", "doc_date"),
+        ("Supplier Inv. Dt", "doc_date"),
+        ("Bill Dt", "doc_date"),
+        ("Invoice #", "doc_no"),
+        ("Inv. Num", "doc_no"),
+        ("Vch Dt", "voucher_date"),
+        ("Vchr No.", "voucher_no"),
+        ("Invoice Val", "doc_value"),
+        ("Taxable Amt.", "taxable_value"),
+        ("Date", "voucher_date"),  # as written still wins
+        ("Remarks", None),  # not a register field
+        ("Dt", "voucher_date"),  # a bare date column is the voucher date, as "Date" is
+    ],
+)
+def test_headers_with_abbreviations(header, field):
+    from imsrecon.importers.register_columns import match_header
+
+    found = match_header(header)
+    assert (found[0] if found else None) == field

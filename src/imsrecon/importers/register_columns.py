@@ -128,6 +128,24 @@ _FOLDED: dict[str, dict[str, int]] = {
 }
 
 
+# Abbreviations books use in headers, read as the word: "Inv Dt" is "Invoice Date", "Vch No." is
+# "Voucher No", "Taxable Amt" is "Taxable Amount", "Supplier's GSTIN" is "Supplier GSTIN".
+_WORDS = {"dt": "date", "dated": "date", "amt": "amount", "amnt": "amount", "inv": "invoice", "invc": "invoice",
+          "vch": "voucher", "vchr": "voucher", "number": "no", "num": "no", "nbr": "no", "qty": "quantity",
+          "gstn": "gstin", "gstno": "gstin", "suppl": "supplier", "supp": "supplier", "val": "value"}
+
+
+def canonical(name: str) -> str:
+    """A header folded after its abbreviations are spelled out and possessives dropped."""
+    words = re.findall(r"[a-z0-9]+|#", re.sub(r"['’]s\b", "", name.lower()))
+    return fold("".join(_WORDS.get("no" if w == "#" else w, "no" if w == "#" else w) for w in words))
+
+
+_CANONICAL: dict[str, dict[str, int]] = {
+    f: {canonical(a): i for i, a in reversed(list(enumerate(aliases)))} for f, aliases in COLUMN_ALIASES.items()
+}
+
+
 def fold_type(value: str) -> str:
     return re.sub(r"[^a-z]", "", value.lower())
 
@@ -178,12 +196,14 @@ class ColumnMapping:
 
 def match_header(name: str) -> tuple[str, int] | None:
     """(field, priority) for a header name, lower priority = more specific; None if unknown."""
-    f = fold(name)
-    best: tuple[str, int] | None = None
-    for fld, names in _FOLDED.items():
-        if f in names and (best is None or names[f] < best[1]):
-            best = (fld, names[f])
-    return best
+    for key, table in ((fold(name), _FOLDED), (canonical(name), _CANONICAL)):  # as written first
+        best: tuple[str, int] | None = None
+        for fld, names in table.items():
+            if key in names and (best is None or names[key] < best[1]):
+                best = (fld, names[key])
+        if best is not None:
+            return best
+    return None
 
 
 def header_score(cells: list[str]) -> float:
