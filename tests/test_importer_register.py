@@ -267,3 +267,28 @@ def test_headers_with_abbreviations(header, field):
 
     found = match_header(header)
     assert (found[0] if found else None) == field
+
+
+def test_item_wise_register_sums_the_items_of_a_document(tmp_path):
+    """One row per item (no voucher number, no rate): the items of a document are summed, the
+    document total repeated on each row is kept once, and an exact repeat stays a second booking."""
+    path = tmp_path / "items.csv"
+    path.write_text(
+        "GSTIN of Supplier,Invoice No,Invoice Date,Item Name,HSN/SAC,Taxable Value,IGST,Invoice Value\n"
+        "27AAPFU0939F1ZV,A-1,01-04-2025,Bolts,7318,100,18,177\n"
+        "27AAPFU0939F1ZV,A-1,01-04-2025,Nuts,7318,50,9,177\n"
+        "27AAPFU0939F1ZV,B-7,02-04-2025,Paint,3208,200,36,236\n"
+        "27AAPFU0939F1ZV,B-7,02-04-2025,Paint,3208,200,36,236\n"  # booked twice
+        "29AAGCB1286Q1Z0,A-1,01-04-2025,Bolts,7318,100,18,118\n"  # another supplier's A-1
+    )
+    result = RegisterImporter().read(path, ImportOptions())
+    docs = result.documents.select("supplier_gstin", "doc_no", "taxable_value", "igst", "doc_value", "src_row")
+    assert docs.rows() == [
+        ("27AAPFU0939F1ZV", "A-1", 150.0, 27.0, 177.0, 1),
+        ("27AAPFU0939F1ZV", "B-7", 200.0, 36.0, 236.0, 3),
+        ("27AAPFU0939F1ZV", "B-7", 200.0, 36.0, 236.0, 4),
+        ("29AAGCB1286Q1Z0", "A-1", 100.0, 18.0, 118.0, 5),
+    ]
+    assert [i.reason for i in result.issues if i.code == "lines_summed"] == [
+        "rows 2, 3 are lines of one document: amounts summed"]
+    assert "item" not in result.documents.columns

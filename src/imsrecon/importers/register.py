@@ -46,7 +46,7 @@ class RegisterImporter:
             raise InputFileError(path.name, "a purchase register must be .csv, .xlsx or .xls")
         mapping = ColumnMapping.load(options.mapping_file) if options.mapping_file else None
         result = ImportResult(path.name, kind, Side.PR, recipient_gstin=options.recipient_gstin)
-        raws, display, has_rate, has_voucher = [], {}, False, False
+        raws, display, has_rate, has_voucher, has_item = [], {}, False, False, False
         for table in _read_tables(path, kind, mapping):
             raw, columns, issues, rows = _raw_table(path.name, table, mapping)
             raws.append(raw)
@@ -56,14 +56,16 @@ class RegisterImporter:
                 display.setdefault(fld, header)
             has_rate |= "rate" in columns
             has_voucher |= "voucher_no" in columns
+            has_item |= "item" in columns
             where = f"sheet '{table.sheet}': " if table.sheet else ""
             result.notes.append(f"{where}header on row {table.header_line}: {', '.join(table.headers)}")
         raw = pl.concat(raws, how="diagonal") if raws else pl.DataFrame()
         raw, type_issues = classify_documents(raw, mapping, path.name, display)
         raw, party_issues = fill_gstin_from_party(raw, path.name, display)
         frame = RawFrame(raw, path.name, Side.PR, kind.value, display, options.recipient_gstin)
-        docs, found = assemble(frame, keep=("rate",) if has_rate else ())
-        docs, agg_issues = aggregate_lines(docs, has_rate, has_voucher, path.name)
+        keep = tuple(c for c, present in (("rate", has_rate), ("item", has_item)) if present)
+        docs, found = assemble(frame, keep=keep)
+        docs, agg_issues = aggregate_lines(docs, has_rate, has_voucher, path.name, has_item)
         result.documents = docs
         result.issues += type_issues + party_issues + found + agg_issues
         return result

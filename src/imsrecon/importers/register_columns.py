@@ -88,6 +88,11 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "orig_doc_no": ("Original Invoice Number", "Original Invoice No", "Original Document Number"),
     "orig_doc_date": ("Original Invoice Date", "Original Document Date"),
     "rate": ("Rate", "Tax Rate", "GST Rate", "Rate (%)", "GST %", "Rate of Tax"),
+    # an item-wise register (one row per item of a document): its rows of one document are summed
+    "item": (
+        "Item", "Item Name", "Item Description", "Stock Item", "Stock Item Name", "Product", "Product Name",
+        "Description of Goods", "Goods Description", "Item Code", "HSN/SAC", "HSN Code", "HSN", "SAC",
+    ),
 }
 
 # Ledger-style tax columns ("Input IGST @18%", "CGST 9%", "IGST Input 12%"): summed when the

@@ -145,27 +145,30 @@ def fill_gstin_from_party(
 
 
 def aggregate_lines(
-    docs: pl.DataFrame, has_rate: bool, has_voucher: bool, file: str
+    docs: pl.DataFrame, has_rate: bool, has_voucher: bool, file: str, has_item: bool = False
 ) -> tuple[pl.DataFrame, list[RowIssue]]:
     """Several rows of one voucher (same voucher number and supplier number), or rows of one
-    document at different tax rates, become one document with summed amounts. The document keeps
-    the first row's provenance and a flag; each merge is reported."""
-    extra = [c for c in ("rate",) if c in docs.columns]
-    if docs.height == 0 or not (has_rate or has_voucher):
+    document at different tax rates, or the item rows of one document (an item-wise register),
+    become one document with summed amounts. Rows that repeat each other exactly (same rate, or
+    same item and amounts) are a double booking and stay apart. The document keeps the first
+    row's provenance and a flag; each merge is reported."""
+    extra = [c for c in ("rate", "item") if c in docs.columns]
+    if docs.height == 0 or not (has_rate or has_voucher or has_item):
         return docs.drop(extra), []
     if has_voucher:
         keys = ["src_sheet", "voucher_no", "supplier_gstin", "doc_no_norm", "doc_class"]
         eligible = pl.col("voucher_no").is_not_null()
     else:
         keys = ["src_sheet", "supplier_gstin", "doc_no_norm", "doc_date", "doc_class"]
-        eligible = pl.col("rate").is_not_null()
+        eligible = pl.col("item" if has_item else "rate").is_not_null()
     df = docs.with_row_index("_i")
     group = pl.when(eligible).then(pl.struct(keys).hash()).otherwise(pl.col("_i").cast(pl.UInt64) + 1)
     df = df.with_columns(group.alias("_g"))
     df = df.with_columns(pl.len().over("_g").alias("_n"))
-    if not has_voucher:  # rate lines: only when the rates differ (equal rates = a double booking)
+    if not has_voucher:  # lines only when they differ from each other (repeats = a double booking)
+        line = pl.struct("item", *AMOUNT_HEADS) if has_item else pl.col("rate")
         df = df.with_columns(
-            pl.when(pl.col("rate").n_unique().over("_g") == pl.col("_n")).then(pl.col("_g"))
+            pl.when(line.n_unique().over("_g") == pl.col("_n")).then(pl.col("_g"))
             .otherwise(pl.col("_i").cast(pl.UInt64) + 1).alias("_g")
         ).with_columns(pl.len().over("_g").alias("_n"))
     singles = df.filter(pl.col("_n") == 1)
