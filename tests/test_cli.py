@@ -110,7 +110,7 @@ def test_reconcile_a_tally_xlsx_with_title_rows(tmp_path, monkeypatch):
                      "--db", ":memory:")
         assert result.exit_code == 0, result.output
         assert out.stat().st_size > 0
-    assert "1 reverse-charge register rows kept out of IMS matching" in result.output
+    assert "1 register rows under reverse charge or from unregistered suppliers kept out of IMS matching" in result.output
     frame = pl.read_csv(tmp_path / "r.csv", infer_schema=False)
     got = {r["ims_doc_no"] or r["pr_doc_no"]: (r["match_status"], r["pr_row"], r["differences"], r["recommended_action"])
            for r in frame.iter_rows(named=True)}
@@ -122,13 +122,13 @@ def test_reconcile_a_tally_xlsx_with_title_rows(tmp_path, monkeypatch):
     }
     assert set(frame["pr_file"].drop_nulls()) == {"tally_title_rows.xlsx"}
     assert not list(tmp_path.glob("*.db"))  # --db :memory: leaves no workspace file
-    rcm = CalamineWorkbook.from_path(str(tmp_path / "r.xlsx")).get_sheet_by_name("Reverse charge").to_python()
+    rcm = CalamineWorkbook.from_path(str(tmp_path / "r.xlsx")).get_sheet_by_name("Kept out of matching").to_python()
     assert [(r[0], r[2], r[7]) for r in rcm[1:]] == [("tally_title_rows.xlsx", 6, "12345")]
     # the stored run's report lists them too
     db = tmp_path / "ws.db"
     cli("reconcile", "--ims", ims, "--pr", TALLY_XLSX, "--gstin", RECIPIENT, "--db", db)
     cli("report", "--out", tmp_path / "again.xlsx", "--db", db)
-    again = CalamineWorkbook.from_path(str(tmp_path / "again.xlsx")).get_sheet_by_name("Reverse charge").to_python()
+    again = CalamineWorkbook.from_path(str(tmp_path / "again.xlsx")).get_sheet_by_name("Kept out of matching").to_python()
     assert again == rcm
 
 

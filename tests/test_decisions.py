@@ -274,7 +274,7 @@ def test_excel_round_trip(tmp_path, reconciled):
     letter = openpyxl.utils.get_column_letter(header.index("decision") + 1)
     dropdowns = {str(dv.sqref): dv.formula1 for dv in exact.data_validations.dataValidation}
     assert dropdowns[f"{letter}2:{letter}{exact.max_row}"] == '"' + ",".join(DECISION_ACTIONS) + '"'
-    assert "Reverse charge" not in wb.sheetnames or "decision" not in [c.value for c in wb["Reverse charge"][1]]
+    assert "Kept out of matching" not in wb.sheetnames or "decision" not in [c.value for c in wb["Kept out of matching"][1]]
 
     sheets = sheet_rows(recon)
     assert all(r["decision"] is None and r["remarks"] is None for rows in sheets.values() for r in rows)

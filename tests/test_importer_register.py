@@ -292,3 +292,21 @@ def test_item_wise_register_sums_the_items_of_a_document(tmp_path):
     assert [i.reason for i in result.issues if i.code == "lines_summed"] == [
         "rows 2, 3 are lines of one document: amounts summed"]
     assert "item" not in result.documents.columns
+
+
+def test_unregistered_suppliers_are_flagged_not_warned(tmp_path):
+    """"URP" / "Unregistered" in the GSTIN column: a purchase from an unregistered supplier, never
+    in IMS. The GSTIN stays blank (not filled from the party, not reported as a bad GSTIN)."""
+    path = tmp_path / "urp.csv"
+    path.write_text(
+        "Supplier Name,GSTIN/UIN,Invoice No,Invoice Date,Taxable Value,CGST,SGST\n"
+        "Local Shop,URP,L-1,01-04-2025,1000,0,0\n"
+        "Local Shop,27AAPFU0939F1ZV,L-2,02-04-2025,100,9,9\n"  # the same name, registered elsewhere
+        "B Traders,Un-registered,L-3,01-04-2025,500,0,0\n"
+    )
+    result = RegisterImporter().read(path, ImportOptions())
+    docs = result.documents.select("doc_no", "supplier_gstin", "flags").rows()
+    assert docs == [("L-1", None, "unregistered_supplier"), ("L-2", "27AAPFU0939F1ZV", None),
+                    ("L-3", None, "unregistered_supplier")]
+    assert [i.row for i in result.issues if i.code == "unregistered"] == [1, 3]  # data rows
+    assert not [i for i in result.warnings if i.column == "GSTIN/UIN"]

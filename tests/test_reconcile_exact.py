@@ -130,3 +130,10 @@ def test_every_document_appears_exactly_once(ims_nos, pr_nos):
     assert paired.height == len(set(ims_nos) & set(pr_nos))
     assert result.filter(pl.col("match_status") == "duplicate").height == len(pr_nos) - len(set(pr_nos))
     assert result["matching_key"].n_unique() == result.height
+
+
+def test_unregistered_supplier_rows_are_kept_out_and_listed():
+    pr = [doc("pr", "A1"), doc("pr", "U1", supplier_gstin=None, flags="unregistered_supplier")]
+    rec = reconcile(frame([doc("ims", "A1")]), frame(pr))
+    assert rec.result["match_status"].to_list() == ["exact"]  # no "missing in IMS" to follow up
+    assert rec.reverse_charge["doc_no"].to_list() == ["U1"]

@@ -44,6 +44,13 @@ class SourceKind(StrEnum):
 
 
 AMOUNT_HEADS = ("taxable_value", "igst", "cgst", "sgst", "cess")
+# the flag of a register row bought from an unregistered supplier (never in IMS: kept out of matching)
+UNREGISTERED_FLAG = "unregistered_supplier"
+
+
+def unregistered(flags: pl.Expr) -> pl.Expr:
+    """The rows flagged as purchases from an unregistered supplier."""
+    return flags.fill_null("").str.contains(UNREGISTERED_FLAG, literal=True)
 
 # Portal fields kept so that an upload can echo them (domain doc §3). `portal_record` holds the
 # record exactly as downloaded (JSON text), which is what an upload echoes; the parsed fields

@@ -9,6 +9,7 @@ import polars as pl
 from imsrecon.config import MatchConfig
 from imsrecon.match.engine import DOCUMENT_COLUMNS, match_documents
 from imsrecon.match.pairs import SOURCE_COLUMNS, build_result
+from imsrecon.model import unregistered
 from imsrecon.recommend import RULES, Rule, recommend
 from imsrecon.result import summary_counts
 
@@ -16,7 +17,7 @@ from imsrecon.result import summary_counts
 @dataclass
 class Reconciliation:
     result: pl.DataFrame
-    reverse_charge: pl.DataFrame  # register rows under reverse charge: kept out of IMS matching
+    reverse_charge: pl.DataFrame  # register rows under reverse charge or from unregistered suppliers: kept out
     config: MatchConfig
     ims_count: int
     pr_count: int
@@ -70,7 +71,8 @@ def reconcile(
     else:
         ims = _keep(ims, pl.col("recipient_gstin") == recipient_gstin)
         pr = _keep(pr, pl.col("recipient_gstin") == recipient_gstin)
-    rcm = pl.col("reverse_charge").fill_null(False)
+    # reverse-charge purchases and purchases from unregistered suppliers are never in IMS
+    rcm = pl.col("reverse_charge").fill_null(False) | unregistered(pl.col("flags"))
     reverse_charge, pr = pr.filter(rcm), _keep(pr, ~rcm)
     # only the columns matching and the result read (a caller that lets go of its own frames
     # frees the rest: the portal's record texts and hashes, voucher columns …)

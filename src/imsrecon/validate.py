@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from imsrecon.issues import RowIssue, Severity
-from imsrecon.model import AMOUNT_HEADS
+from imsrecon.model import AMOUNT_HEADS, unregistered
 from imsrecon.normalise.docno import DOC_NO_ALLOWED, MAX_DOC_NO_LENGTH
 from imsrecon.normalise.gstin import gstin_problems, state_code_expr
 
@@ -32,7 +32,7 @@ def validate_documents(docs: pl.DataFrame, raw: RawFrame, today: dt.date | None 
     is_pr = raw.side.value == "pr"
     import_of_goods = pl.col("ims_section").fill_null("").str.starts_with("impg")
     checks.append((
-        pl.col("supplier_gstin").is_null() & ~import_of_goods, "supplier_gstin", "supplier_gstin",
+        pl.col("supplier_gstin").is_null() & ~import_of_goods & ~unregistered(pl.col("flags")), "supplier_gstin", "supplier_gstin",
         "supplier GSTIN is blank" + (" and no other row of this party has one" if is_pr else ""),
         "gstin_blank",
     ))

@@ -19,7 +19,7 @@ from imsrecon.config import MatchConfig
 from imsrecon.importers.base import ImportOptions, ImportResult, sha256_of
 from imsrecon.importers.registry import detect
 from imsrecon.issues import RowIssue
-from imsrecon.model import empty_documents
+from imsrecon.model import empty_documents, unregistered
 from imsrecon.recommend import rules_from_config
 from imsrecon.reconcile import Reconciliation, reconcile
 from imsrecon.store.workspace import NoRunError, Workspace
@@ -200,9 +200,10 @@ def run_reconciliation(
     return outcome
 
 
-REVERSE_CHARGE_SHEET = "Reverse charge"
+REVERSE_CHARGE_SHEET = "Kept out of matching"  # reverse charge, unregistered suppliers
 _RCM_COLUMNS = ["src_file", "src_sheet", "src_row", "src_line", "supplier_gstin", "supplier_name", "doc_class",
-                "doc_no", "doc_date", "taxable_value", "igst", "cgst", "sgst", "cess", "doc_value", "flags"]
+                "doc_no", "doc_date", "taxable_value", "igst", "cgst", "sgst", "cess", "doc_value", "reverse_charge",
+                "flags"]
 
 
 def stored_decisions(ws: Workspace, out: Path, run_id: int | None, result: pl.DataFrame) -> pl.DataFrame | None:
@@ -259,7 +260,7 @@ def write_stored_report(ws: Workspace, run_id: int | None, out: Path) -> dict[st
     summary: dict[str, object] = {"run_id": run_id, "counts": summary_counts(result), "out": str(out)}
     pr_ids = json.loads(run["pr_import_ids"]) if isinstance(run["pr_import_ids"], str) else run["pr_import_ids"]
     pr_docs = ws.load_documents(list(pr_ids)) if pr_ids else empty_documents()
-    rcm = pr_docs.filter(pl.col("reverse_charge").fill_null(False))
+    rcm = pr_docs.filter(pl.col("reverse_charge").fill_null(False) | unregistered(pl.col("flags")))
     write_report(result, out, summary, rcm, stored_decisions(ws, out, run_id, result))
     return summary
 

@@ -179,8 +179,9 @@ def reconcile(
         render.console.print(f"{outcome.suggestions_applied} suggestions from your earlier decisions applied "
                              "([decisions] apply_suggestions = true in the settings file).", markup=False)
     if outcome.reconciliation.reverse_charge.height:
-        render.console.print(f"{outcome.reconciliation.reverse_charge.height} reverse-charge register rows "
-                             "kept out of IMS matching (listed in the Excel report).")
+        render.console.print(f"{outcome.reconciliation.reverse_charge.height} register rows under reverse charge or "
+                             "from unregistered suppliers "
+                             "kept out of IMS matching (listed in the Excel report).", soft_wrap=True)
     errors = sum(int(f.get("errors", 0) or 0) for f in summary["files"])  # type: ignore[union-attr]
     if errors:
         render.say(f"{errors} row errors:", "red", "see `imsrecon import FILE --issues-out issues.csv`")

@@ -20,6 +20,7 @@ from imsrecon.importers.register_rules import (
     aggregate_lines,
     classify_documents,
     fill_gstin_from_party,
+    mark_unregistered,
     skip_total_rows,
 )
 from imsrecon.importers.tabular import Table, iter_excel_sheets, read_csv_table, table_from_rows
@@ -61,13 +62,14 @@ class RegisterImporter:
             result.notes.append(f"{where}header on row {table.header_line}: {', '.join(table.headers)}")
         raw = pl.concat(raws, how="diagonal") if raws else pl.DataFrame()
         raw, type_issues = classify_documents(raw, mapping, path.name, display)
+        raw, urp_issues = mark_unregistered(raw, path.name, display)
         raw, party_issues = fill_gstin_from_party(raw, path.name, display)
         frame = RawFrame(raw, path.name, Side.PR, kind.value, display, options.recipient_gstin)
         keep = tuple(c for c, present in (("rate", has_rate), ("item", has_item)) if present)
         docs, found = assemble(frame, keep=keep)
         docs, agg_issues = aggregate_lines(docs, has_rate, has_voucher, path.name, has_item)
         result.documents = docs
-        result.issues += type_issues + party_issues + found + agg_issues
+        result.issues += type_issues + urp_issues + party_issues + found + agg_issues
         return result
 
 

@@ -9,7 +9,7 @@ import polars as pl
 
 from imsrecon.importers.register_columns import DOCUMENT_TYPES, ColumnMapping
 from imsrecon.issues import RowIssue, Severity
-from imsrecon.model import AMOUNT_HEADS
+from imsrecon.model import AMOUNT_HEADS, UNREGISTERED_FLAG, unregistered
 from imsrecon.normalise.gstin import gstin_clean_expr
 from imsrecon.normalise.scalar import per_distinct
 from imsrecon.sections import DocClass
@@ -96,6 +96,36 @@ def _party_key(col: pl.Expr) -> pl.Expr:
     return col.str.to_lowercase().str.replace_all(r"(?i)\b(m/s\.?|messrs\.?)", "").str.replace_all(r"[^a-z0-9]", "")
 
 
+# what registers write in the GSTIN column of a purchase from an unregistered supplier (folded)
+_UNREGISTERED = ("URP", "UNREGISTERED", "UNREGD", "UNREG", "UNREGISTEREDDEALER", "UNREGISTEREDPERSON",
+                 "UNREGISTEREDSUPPLIER", "UNREGISTEREDPARTY")
+
+
+def mark_unregistered(raw: pl.DataFrame, file: str, display: dict[str, str]) -> tuple[pl.DataFrame, list[RowIssue]]:
+    """A purchase from an unregistered supplier (GSTIN column "URP", "Unregistered", …) can never
+    be in IMS: its GSTIN is left blank, the row is flagged and reported, and reconciliation keeps
+    it out of IMS matching (no follow-up with a supplier who files nothing)."""
+    if raw.height == 0 or "supplier_gstin" not in raw.columns:
+        return raw, []
+    hit = per_distinct(pl.col("supplier_gstin").cast(pl.String), lambda c: c.str.to_uppercase()
+                       .str.replace_all(r"[^A-Z]", "").is_in(_UNREGISTERED), pl.Boolean).fill_null(False)
+    df = raw.with_columns(hit.alias("_urp"))
+    if not df["_urp"].any():
+        return raw, []
+    issues = [
+        RowIssue(Severity.INFO, file, r, display.get("supplier_gstin"), v,
+                 "unregistered supplier: kept out of IMS matching", s, ln, "unregistered")
+        for r, ln, s, v in df.filter("_urp").select("src_row", "src_line", "src_sheet", "supplier_gstin").iter_rows()
+    ]
+    flags = pl.col("flags") if "flags" in df.columns else pl.lit(None, pl.String)
+    df = df.with_columns(
+        pl.when("_urp").then(pl.lit(None, pl.String)).otherwise(pl.col("supplier_gstin")).alias("supplier_gstin"),
+        pl.when(pl.col("_urp") & (flags.fill_null("") == "")).then(pl.lit(UNREGISTERED_FLAG))
+        .when("_urp").then(flags + ";" + UNREGISTERED_FLAG).otherwise(flags).alias("flags"),
+    )
+    return df.drop("_urp"), issues
+
+
 def fill_gstin_from_party(
     raw: pl.DataFrame, file: str, display: dict[str, str]
 ) -> tuple[pl.DataFrame, list[RowIssue]]:
@@ -104,7 +134,8 @@ def fill_gstin_from_party(
     if raw.height == 0 or "supplier_gstin" not in raw.columns or "supplier_name" not in raw.columns:
         return raw, []
     df = raw.with_columns(gstin_clean_expr(pl.col("supplier_gstin")).alias("supplier_gstin"))
-    blank_parties = df.filter(pl.col("supplier_gstin").is_null()).select(
+    urp = unregistered(pl.col("flags")) if "flags" in df.columns else pl.lit(False)
+    blank_parties = df.filter(pl.col("supplier_gstin").is_null() & ~urp).select(
         per_distinct(pl.col("supplier_name"), _party_key, pl.String).alias("_party")
     ).unique()
     if blank_parties.height == 0:
@@ -117,7 +148,7 @@ def fill_gstin_from_party(
         .agg(pl.col("supplier_gstin").unique().alias("_gstins"))
     )
     df = df.join(known, on="_party", how="left", maintain_order="left")
-    blank = pl.col("supplier_gstin").is_null() & pl.col("_gstins").is_not_null()
+    blank = pl.col("supplier_gstin").is_null() & pl.col("_gstins").is_not_null() & ~urp
     single = blank & (pl.col("_gstins").list.len() == 1)
     several = blank & (pl.col("_gstins").list.len() > 1)
     issues = []
