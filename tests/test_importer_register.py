@@ -69,10 +69,11 @@ def test_xlsx_and_xls_read_the_same_as_each_other(tmp_path):
 
 
 def test_every_row_is_a_document_an_error_or_a_skipped_total():
-    for name in ("tally_title_rows.csv", "tally_title_rows.xlsx", "zoho_bills.csv", "busy_ledger_columns.csv"):
+    for name in ("tally_title_rows.csv", "tally_title_rows.xlsx", "zoho_bills.csv", "busy_ledger_columns.csv",
+                 "tally_detailed.csv"):
         r = read(name)
         rejected = {(i.sheet, i.row) for i in r.issues if i.severity is Severity.ERROR}
-        skipped = {(i.sheet, i.row) for i in r.issues if i.code == "total_row"}
+        skipped = {(i.sheet, i.row) for i in r.issues if i.code in ("total_row", "ledger_line")}
         assert r.rows_read == r.documents.height + len(rejected) + len(skipped), name
 
 
@@ -310,3 +311,17 @@ def test_unregistered_suppliers_are_flagged_not_warned(tmp_path):
                     ("L-3", None, "unregistered_supplier")]
     assert [i.row for i in result.issues if i.code == "unregistered"] == [1, 3]  # data rows
     assert not [i for i in result.warnings if i.column == "GSTIN/UIN"]
+
+
+def test_detailed_register_reads_taxes_from_the_ledger_lines():
+    """Tally's detailed purchase register: the ledger rows under each voucher give its taxes."""
+    r = read("tally_detailed.csv")
+    docs = r.documents.select("doc_no", "doc_class", "taxable_value", "igst", "cgst", "sgst", "doc_value", "src_row")
+    assert docs.rows() == [
+        ("AT/101", "invoice", 1000.0, 0.0, 90.0, 90.0, 1180.0, 1),
+        ("BS-77", "invoice", 500.0, 90.0, 0.0, 0.0, 591.0, 5),
+        ("GCN-5", "credit_note", 200.0, 0.0, 18.0, 18.0, 236.0, 9),
+    ]
+    lines = [i for i in r.issues if i.code == "ledger_line"]
+    assert len(lines) == 9 and lines[1].reason == "ledger line of the voucher on row 4: its tax is counted in that voucher"
+    assert not [i for i in r.issues if i.severity is Severity.ERROR]

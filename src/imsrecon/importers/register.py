@@ -16,6 +16,7 @@ from imsrecon.importers.register_columns import (
     resolve_columns,
     scorer_for,
 )
+from imsrecon.importers.register_ledgers import fold_ledger_lines
 from imsrecon.importers.register_rules import (
     aggregate_lines,
     classify_documents,
@@ -61,6 +62,7 @@ class RegisterImporter:
             where = f"sheet '{table.sheet}': " if table.sheet else ""
             result.notes.append(f"{where}header on row {table.header_line}: {', '.join(table.headers)}")
         raw = pl.concat(raws, how="diagonal") if raws else pl.DataFrame()
+        raw, ledger_issues = fold_ledger_lines(raw, path.name)
         raw, type_issues = classify_documents(raw, mapping, path.name, display)
         raw, urp_issues = mark_unregistered(raw, path.name, display)
         raw, party_issues = fill_gstin_from_party(raw, path.name, display)
@@ -69,7 +71,7 @@ class RegisterImporter:
         docs, found = assemble(frame, keep=keep)
         docs, agg_issues = aggregate_lines(docs, has_rate, has_voucher, path.name, has_item)
         result.documents = docs
-        result.issues += type_issues + urp_issues + party_issues + found + agg_issues
+        result.issues += ledger_issues + type_issues + urp_issues + party_issues + found + agg_issues
         return result
 
 
