@@ -325,3 +325,23 @@ def test_detailed_register_reads_taxes_from_the_ledger_lines():
     lines = [i for i in r.issues if i.code == "ledger_line"]
     assert len(lines) == 9 and lines[1].reason == "ledger line of the voucher on row 4: its tax is counted in that voucher"
     assert not [i for i in r.issues if i.severity is Severity.ERROR]
+
+
+def test_a_sheet_named_for_credit_notes_gives_its_rows_their_class(tmp_path):
+    """No voucher-type column: a workbook with a "Purchases" and a "Purchase Returns" sheet holds
+    invoices and credit notes; a voucher type, where there is one, still decides."""
+    import xlsxwriter
+
+    path = tmp_path / "books.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    head = ["Supplier GSTIN", "Invoice No", "Invoice Date", "Taxable Value", "IGST"]
+    for name, rows in (("Purchases", [["29AAGCB1286Q1Z0", "P-1", "01-04-2025", 100, 18]]),
+                       ("Purchase Returns", [["29AAGCB1286Q1Z0", "CN-1", "02-04-2025", 50, 9]]),
+                       ("Sheet3", [["29AAGCB1286Q1Z0", "X-1", "03-04-2025", 10, 1.8]])):
+        ws = wb.add_worksheet(name)
+        for r, row in enumerate([head, *rows]):
+            ws.write_row(r, 0, row)
+    wb.close()
+    docs = RegisterImporter().read(path, ImportOptions()).documents
+    assert dict(zip(docs["doc_no"], docs["doc_class"], strict=True)) == {
+        "P-1": "invoice", "CN-1": "credit_note", "X-1": "invoice"}

@@ -69,12 +69,19 @@ def _document_class(voucher_type: pl.Expr, types: dict[str, str]) -> pl.Expr:
 def classify_documents(
     raw: pl.DataFrame, mapping: ColumnMapping | None, file: str, display: dict[str, str]
 ) -> tuple[pl.DataFrame, list[RowIssue]]:
-    """doc_class from the voucher/document type column; unknown types are read as invoices and
-    reported, so that the user can map them."""
+    """doc_class from the voucher/document type column; where a row has none, from its sheet's
+    name when that says what the sheet holds ("Credit Notes", "Purchase Returns", "Debit Notes");
+    else an invoice. Unknown types are read as invoices and reported, so that the user can map them."""
     if raw.height == 0:
         return raw.with_columns(pl.lit(None, pl.String).alias("doc_class")), []
+    notes = {DocClass.CREDIT_NOTE.value, DocClass.DEBIT_NOTE.value}
+    by_sheet = (
+        per_distinct(pl.col("src_sheet").cast(pl.String), lambda v: _document_class(v, {}), pl.String)
+        if "src_sheet" in raw.columns else pl.lit(None, pl.String)
+    )
+    by_sheet = pl.when(by_sheet.is_in(list(notes))).then(by_sheet)
     if "voucher_type" not in raw.columns:
-        return raw.with_columns(pl.lit(DocClass.INVOICE.value).alias("doc_class")), []
+        return raw.with_columns(pl.coalesce(by_sheet, pl.lit(DocClass.INVOICE.value)).alias("doc_class")), []
     types = {k: v.value for k, v in (mapping.document_type_map() if mapping else DOCUMENT_TYPES).items()}
     # few distinct voucher types: each is read once
     out = raw.with_columns(
@@ -88,7 +95,10 @@ def classify_documents(
                  s, ln, "doc_type")
         for r, ln, s, v in unknown.select("src_row", "src_line", "src_sheet", "voucher_type").iter_rows()
     ]
-    out = out.with_columns(pl.col("_cls").fill_null(DocClass.INVOICE.value).alias("doc_class"))
+    blank_type = pl.col("_folded") == ""
+    out = out.with_columns(
+        pl.coalesce(pl.col("_cls"), pl.when(blank_type).then(by_sheet), pl.lit(DocClass.INVOICE.value)).alias("doc_class")
+    )
     return out.drop("_cls", "_folded"), issues
 
 
