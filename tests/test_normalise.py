@@ -203,3 +203,24 @@ def test_check_character_makes_a_valid_gstin_and_one_change_breaks_it(first14):
 def test_place_of_supply(cell, code):
     frame = pl.DataFrame({"v": [cell]}, schema={"v": pl.String})
     assert frame.select(place_of_supply_expr(pl.col("v")))["v"][0] == code
+
+
+@pytest.mark.parametrize(
+    ("cell", "gstin"),
+    [
+        ("27AAPFU0939F1ZV", "27AAPFU0939F1ZV"),
+        ("27aapfu0939f1zv ", "27AAPFU0939F1ZV"),
+        ("27 AAPFU 0939F1ZV", "27AAPFU0939F1ZV"),
+        ("27-AAPFU-0939-F1ZV", "27AAPFU0939F1ZV"),
+        ("27AAPFU0939F1ZV (Maharashtra)", "27AAPFU0939F1ZV"),  # words around it
+        ("GSTIN: 27AAPFU0939F1ZV", "27AAPFU0939F1ZV"),
+        ("27AAPFU0939F1Z", "27AAPFU0939F1Z"),  # too short: kept for the warning
+        ("", None),
+        (None, None),
+    ],
+)
+def test_gstin_cells_are_cleaned(cell, gstin):
+    from imsrecon.normalise.gstin import gstin_clean_expr
+
+    frame = pl.DataFrame({"g": [cell]}, schema={"g": pl.String})
+    assert frame.select(gstin_clean_expr(pl.col("g")))["g"][0] == gstin

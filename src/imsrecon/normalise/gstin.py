@@ -46,7 +46,10 @@ def gstin_clean_expr(col: pl.Expr) -> pl.Expr:
     """Upper case, spaces and stray punctuation removed; blank -> null. (A register holds few
     distinct GSTINs, so the work is done once per distinct value.)"""
     def clean(s: pl.Expr) -> pl.Expr:
-        s = s.cast(pl.String).str.to_uppercase().str.replace_all(r"[^0-9A-Z]", "")
+        s = s.cast(pl.String).str.to_uppercase()
+        # a GSTIN with words around it ("27AAPFU0939F1ZV (Maharashtra)", "GSTIN: 27AAPF…"): the GSTIN
+        found = s.str.extract(r"(?:^|[^0-9A-Z])(" + GSTIN_PATTERN.strip("^$") + r")(?:[^0-9A-Z]|$)", 1)
+        s = pl.coalesce(found, s.str.replace_all(r"[^0-9A-Z]", ""))
         return pl.when(s == "").then(None).otherwise(s)
 
     return per_distinct(col.cast(pl.String), clean, pl.String)
