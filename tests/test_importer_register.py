@@ -345,3 +345,29 @@ def test_a_sheet_named_for_credit_notes_gives_its_rows_their_class(tmp_path):
     docs = RegisterImporter().read(path, ImportOptions()).documents
     assert dict(zip(docs["doc_no"], docs["doc_class"], strict=True)) == {
         "P-1": "invoice", "CN-1": "credit_note", "X-1": "invoice"}
+
+
+def test_a_header_over_two_rows(tmp_path):
+    """"Tax Amount" merged above "IGST | CGST | SGST" (XLSX), and "IGST" / "CGST" groups above
+    "Rate | Amount" (CSV): the second row completes the header; rows keep their spreadsheet numbers."""
+    import xlsxwriter
+
+    path = tmp_path / "two.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Purchases")
+    for col, name in enumerate(["Supplier GSTIN", "Invoice No", "Invoice Date", "Taxable Value"]):
+        ws.merge_range(0, col, 1, col, name)
+    ws.merge_range(0, 4, 0, 6, "Tax Amount")
+    ws.write_row(1, 4, ["IGST", "CGST", "SGST"])
+    ws.write_row(2, 0, ["27AAPFU0939F1ZV", "A-1", "01-04-2025", 100, 0, 9, 9])
+    wb.close()
+    docs = RegisterImporter().read(path, ImportOptions()).documents
+    assert docs.select("doc_no", "taxable_value", "igst", "cgst", "sgst", "src_line").rows() == [
+        ("A-1", 100.0, 0.0, 9.0, 9.0, 3)]
+
+    csv = tmp_path / "two.csv"
+    csv.write_text("Supplier GSTIN,Invoice No,Invoice Date,Taxable Value,IGST,,CGST,,SGST,\n"
+                   ",,,,Rate,Amount,Rate,Amount,Rate,Amount\n"
+                   "27AAPFU0939F1ZV,A-1,01-04-2025,100,0,0,9,9,9,9\n")
+    docs = RegisterImporter().read(csv, ImportOptions()).documents
+    assert docs.select("doc_no", "igst", "cgst", "sgst", "src_line").rows() == [("A-1", 0.0, 9.0, 9.0, 3)]

@@ -84,6 +84,44 @@ def _best_header(rows: list[list[str | None]], scorer: HeaderScorer) -> tuple[in
     return best, best_score
 
 
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell.replace(",", ""))
+    except ValueError:
+        return False
+    return True
+
+
+def combined_header(rows: list[list[str | None]], idx: int, scorer: HeaderScorer) -> list[str | None] | None:
+    """A header over two rows ("Tax Amount" merged above "IGST | CGST | SGST", or "IGST" above
+    "Rate | Amount"): the row under the header, when it holds only text and names more fields
+    together with it, completes it. Each cell under the header is read either by itself or after
+    the group label above it ("IGST Amount"), whichever names more fields. None when the header
+    is one row."""
+    if idx + 1 >= len(rows):
+        return None
+    top, sub = rows[idx], rows[idx + 1]
+    cells = [(c or "").strip() if isinstance(c, str) or c is None else None for c in sub]
+    if any(c is None for c in cells) or not any(cells) or any(_is_number(c) for c in cells if c):
+        return None  # a typed cell (a number, a date) or a number: data, not a header
+    width = max(len(top), len(cells))
+    top = [*top, *[None] * (width - len(top))]
+    cells = [*cells, *[""] * (width - len(cells))]
+    alone: list[str | None] = []
+    grouped: list[str | None] = []
+    group = ""
+    for above_cell, below in zip(top, cells, strict=True):
+        above = above_cell.strip() if isinstance(above_cell, str) else ""
+        group = above or (group if below else "")  # a merged label spans the empty cells to its right
+        alone.append(below or above or None)
+        grouped.append((f"{group} {below}" if group and group != below else below) if below else (above or None))
+    def score(cells_: list[str | None]) -> float:
+        return scorer([c or "" for c in cells_])
+
+    best = max((alone, grouped), key=score)  # ties: the cells by themselves
+    return best if score(best) > score(top) else None
+
+
 def _utf8(data: bytes) -> bytes:
     """The file as UTF-8 bytes: UTF-8 (with or without BOM) as it is, UTF-16 with BOM and
     otherwise Windows-1252 (Tally and Busy exports) re-encoded."""
@@ -122,7 +160,10 @@ def read_csv_table(
         idx, score = _best_header(rows, scorer)
         if idx < 0 or score < min_score:
             raise InputFileError(path.name, _NO_HEADER)
-    headers = unique_headers(rows[idx])
+    two = combined_header(rows, idx, scorer) if header_line is None else None
+    if two is not None:
+        idx += 1  # the data starts under the second header row
+    headers = unique_headers(two if two is not None else rows[idx])
     body = data[starts[idx + 1] :] if idx + 1 < len(starts) else b""
     if not body.strip():
         frame = pl.DataFrame(schema={h: pl.String for h in headers})
@@ -187,7 +228,10 @@ def table_from_rows(
         idx, score = _best_header(rows, scorer)
         if idx < 0 or score < min_score:
             return None
-    headers = unique_headers(rows[idx])
+    two = combined_header(rows, idx, scorer) if header_line is None else None
+    if two is not None:
+        idx += 1  # the data starts under the second header row
+    headers = unique_headers(two if two is not None else rows[idx])
     width = len(headers)
     body = [(r + [None] * width)[:width] for r in rows[idx + 1 :]]
     frame = pl.DataFrame(body, schema={h: pl.String for h in headers}, orient="row")
