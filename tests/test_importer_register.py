@@ -73,7 +73,7 @@ def test_every_row_is_a_document_an_error_or_a_skipped_total():
                  "tally_detailed.csv"):
         r = read(name)
         rejected = {(i.sheet, i.row) for i in r.issues if i.severity is Severity.ERROR}
-        skipped = {(i.sheet, i.row) for i in r.issues if i.code in ("total_row", "ledger_line")}
+        skipped = {(i.sheet, i.row) for i in r.issues if i.code in ("total_row", "ledger_line", "cancelled")}
         assert r.rows_read == r.documents.height + len(rejected) + len(skipped), name
 
 
@@ -371,3 +371,18 @@ def test_a_header_over_two_rows(tmp_path):
                    "27AAPFU0939F1ZV,A-1,01-04-2025,100,0,0,9,9,9,9\n")
     docs = RegisterImporter().read(csv, ImportOptions()).documents
     assert docs.select("doc_no", "igst", "cgst", "sgst", "src_line").rows() == [("A-1", 0.0, 9.0, 9.0, 3)]
+
+
+def test_cancelled_void_and_draft_vouchers_are_left_out(tmp_path):
+    path = tmp_path / "can.csv"
+    path.write_text(
+        "Date,Particulars,Vch Type,Vch No.,Supplier Invoice No.,GSTIN/UIN,Taxable Value,IGST,Status\n"
+        "01-04-2025,A Ltd,Purchase,1,A-1,27AAPFU0939F1ZV,100,18,Approved\n"
+        "02-04-2025,(cancelled),Purchase,2,,,,,\n"  # Tally shows a cancelled voucher so
+        "03-04-2025,B Ltd,Purchase,3,B-1,27AAPFU0939F1ZV,50,9,Void\n"
+        "04-04-2025,C Ltd,Purchase,4,C-1,27AAPFU0939F1ZV,70,12.6,DRAFT\n"
+    )
+    r = RegisterImporter().read(path, ImportOptions())
+    assert r.documents["doc_no"].to_list() == ["A-1"]
+    assert [(i.row, i.value) for i in r.issues if i.code == "cancelled"] == [(2, "(cancelled)"), (3, "Void"), (4, "DRAFT")]
+    assert not r.errors and r.rows_read == 4

@@ -22,6 +22,7 @@ from imsrecon.importers.register_rules import (
     classify_documents,
     fill_gstin_from_party,
     mark_unregistered,
+    skip_cancelled,
     skip_total_rows,
 )
 from imsrecon.importers.tabular import Table, iter_excel_sheets, read_csv_table, table_from_rows
@@ -63,6 +64,7 @@ class RegisterImporter:
             result.notes.append(f"{where}header on row {table.header_line}: {', '.join(table.headers)}")
         raw = pl.concat(raws, how="diagonal") if raws else pl.DataFrame()
         raw, ledger_issues = fold_ledger_lines(raw, path.name)
+        raw, cancelled_issues = skip_cancelled(raw, path.name)
         raw, type_issues = classify_documents(raw, mapping, path.name, display)
         raw, urp_issues = mark_unregistered(raw, path.name, display)
         raw, party_issues = fill_gstin_from_party(raw, path.name, display)
@@ -71,7 +73,7 @@ class RegisterImporter:
         docs, found = assemble(frame, keep=keep)
         docs, agg_issues = aggregate_lines(docs, has_rate, has_voucher, path.name, has_item)
         result.documents = docs
-        result.issues += ledger_issues + type_issues + urp_issues + party_issues + found + agg_issues
+        result.issues += ledger_issues + cancelled_issues + type_issues + urp_issues + party_issues + found + agg_issues
         return result
 
 

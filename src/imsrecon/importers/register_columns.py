@@ -88,6 +88,8 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "orig_doc_no": ("Original Invoice Number", "Original Invoice No", "Original Document Number"),
     "orig_doc_date": ("Original Invoice Date", "Original Document Date"),
     "rate": ("Rate", "Tax Rate", "GST Rate", "Rate (%)", "GST %", "Rate of Tax"),
+    # a voucher's state: cancelled, void and draft vouchers are not in the books
+    "status": ("Status", "Voucher Status", "Bill Status", "Invoice Status", "Document Status", "Entry Status"),
     # an item-wise register (one row per item of a document): its rows of one document are summed
     "item": (
         "Item", "Item Name", "Item Description", "Stock Item", "Stock Item Name", "Product", "Product Name",

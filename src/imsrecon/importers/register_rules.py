@@ -106,6 +106,32 @@ def _party_key(col: pl.Expr) -> pl.Expr:
     return col.str.to_lowercase().str.replace_all(r"(?i)\b(m/s\.?|messrs\.?)", "").str.replace_all(r"[^a-z0-9]", "")
 
 
+_NOT_IN_BOOKS = ("cancelled", "canceled", "void", "voided", "draft", "deleted")
+
+
+def skip_cancelled(raw: pl.DataFrame, file: str) -> tuple[pl.DataFrame, list[RowIssue]]:
+    """Cancelled, void and draft vouchers are not in the books: a status column saying so, or
+    Tally's "(cancelled)" in the party column, leaves the row out (reported as info)."""
+    if raw.height == 0:
+        return raw, []
+    said = pl.lit(False)
+    for col in ("status", "supplier_name"):
+        if col in raw.columns:
+            words = per_distinct(pl.col(col).cast(pl.String), lambda c: c.str.to_lowercase()
+                                 .str.replace_all(r"[^a-z]", "").is_in(_NOT_IN_BOOKS), pl.Boolean)
+            said = said | words.fill_null(False)
+    df = raw.with_columns(said.alias("_out"))
+    if not df["_out"].any():
+        return raw, []
+    value = pl.coalesce(*(pl.col(c).cast(pl.String) for c in ("status", "supplier_name") if c in raw.columns))
+    issues = [
+        RowIssue(Severity.INFO, file, r, None, v, "cancelled, void or draft voucher left out (not in the books)",
+                 s, ln, "cancelled")
+        for r, ln, s, v in df.filter("_out").select("src_row", "src_line", "src_sheet", value).iter_rows()
+    ]
+    return df.filter(~pl.col("_out")).drop("_out"), issues
+
+
 # what registers write in the GSTIN column of a purchase from an unregistered supplier (folded)
 _UNREGISTERED = ("URP", "UNREGISTERED", "UNREGD", "UNREG", "UNREGISTEREDDEALER", "UNREGISTEREDPERSON",
                  "UNREGISTEREDSUPPLIER", "UNREGISTEREDPARTY")
