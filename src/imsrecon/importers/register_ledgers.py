@@ -34,7 +34,7 @@ def _head(name: str) -> str | None:
 
 
 def _blank(col: str) -> pl.Expr:
-    return pl.col(col).cast(pl.String).str.strip_chars().fill_null("") == ""
+    return pl.col(col).is_null() | (pl.col(col).cast(pl.String) == "")  # cells arrive stripped
 
 
 def fold_ledger_lines(raw: pl.DataFrame, file: str) -> tuple[pl.DataFrame, list[RowIssue]]:
