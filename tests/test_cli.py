@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -290,3 +291,19 @@ def test_brackets_in_file_names_and_values_are_printed_as_they_are(tmp_path):
     result = cli("import", reg, "--db", tmp_path / "ws.db")
     assert result.exit_code == 0, result.output
     assert "Bills [Apr].csv" in result.output and "[/x] purchase [bold]" in result.output
+
+
+def test_the_cli_sets_the_allocator_before_polars_loads():
+    """The jemalloc setting only works when it is in the environment before Polars loads."""
+    code = ("import sys, os; import imsrecon.cli.app; "
+            "print(os.environ.get('_RJEM_MALLOC_CONF'))")
+    env = {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    # Polars puts its own defaults first and appends ours (the later option wins in jemalloc)
+    assert out.stdout.strip().endswith(",muzzy_decay_ms:0")
+    mine = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          env={**env, "_RJEM_MALLOC_CONF": "dirty_decay_ms:0"})
+    assert mine.stdout.strip().endswith(",dirty_decay_ms:0")  # a user's own setting wins
+    first = subprocess.run([sys.executable, "-c", "import imsrecon.cli, sys; print('polars' in sys.modules)"],
+                           capture_output=True, text=True, check=True, env=env)
+    assert first.stdout.strip() == "False"  # set before Polars is imported
