@@ -52,6 +52,13 @@ def unregistered(flags: pl.Expr) -> pl.Expr:
     """The rows flagged as purchases from an unregistered supplier."""
     return flags.fill_null("").str.contains(UNREGISTERED_FLAG, literal=True)
 
+
+def add_flag(mask: pl.Expr, flag: str) -> pl.Expr:
+    """The ``flags`` column (semicolon-separated) with ``flag`` added where ``mask`` holds."""
+    current = pl.col("flags")
+    joined = pl.when(current.is_null() | (current == "")).then(pl.lit(flag)).otherwise(current + ";" + flag)
+    return pl.when(mask).then(joined).otherwise(current).alias("flags")
+
 # Portal fields kept so that an upload can echo them (domain doc §3). `portal_record` holds the
 # record exactly as downloaded (JSON text), which is what an upload echoes; the parsed fields
 # below are for rules and display.

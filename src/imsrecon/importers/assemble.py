@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from imsrecon.issues import RowIssue, Severity
-from imsrecon.model import AMOUNT_HEADS, DOCUMENT_SCHEMA, Side, conform
+from imsrecon.model import AMOUNT_HEADS, DOCUMENT_SCHEMA, Side, add_flag, conform
 from imsrecon.normalise.amounts import amount_blank, parse_amount_series
 from imsrecon.normalise.dates import financial_year_expr, parse_date_series, tax_period_expr
 from imsrecon.normalise.docno import doc_no_norm_expr
@@ -116,7 +116,7 @@ def assemble(raw: RawFrame, keep: tuple[str, ...] = ()) -> tuple[pl.DataFrame, l
         )
         parsed = parsed.with_columns(
             pl.when(use_voucher).then(pl.col("voucher_date")).otherwise(pl.col("doc_date")).alias("doc_date"),
-            _add_flag(use_voucher, "doc_date_from_voucher"),
+            add_flag(use_voucher, "doc_date_from_voucher"),
         )
     no_date = ok & pl.col("doc_date").is_null()
     issues += _issues_where(raw, parsed, no_date, "doc_date", "document date is blank", Severity.ERROR, code="date")
@@ -131,7 +131,7 @@ def assemble(raw: RawFrame, keep: tuple[str, ...] = ()) -> tuple[pl.DataFrame, l
             .then(pl.lit("credit_note"))
             .otherwise(pl.col("doc_class"))
             .alias("doc_class"),
-            _add_flag(any_negative, "negative_amounts"),
+            add_flag(any_negative, "negative_amounts"),
         ).with_columns([pl.col(h).abs() for h in present_heads])
 
     # 4. Derived fields.
@@ -178,12 +178,6 @@ def assemble(raw: RawFrame, keep: tuple[str, ...] = ()) -> tuple[pl.DataFrame, l
     if keep:
         docs = docs.with_columns(good.select([c for c in keep if c in good.columns]))
     return docs, issues
-
-
-def _add_flag(mask: pl.Expr, flag: str) -> pl.Expr:
-    current = pl.col("flags")
-    joined = pl.when(current.is_null() | (current == "")).then(pl.lit(flag)).otherwise(current + ";" + flag)
-    return pl.when(mask).then(joined).otherwise(current).alias("flags")
 
 
 def _bool_expr(name: str, columns: list[str]) -> pl.Expr:

@@ -9,7 +9,7 @@ import polars as pl
 
 from imsrecon.importers.register_columns import DOCUMENT_TYPES, ColumnMapping
 from imsrecon.issues import RowIssue, Severity
-from imsrecon.model import AMOUNT_HEADS, UNREGISTERED_FLAG, unregistered
+from imsrecon.model import AMOUNT_HEADS, UNREGISTERED_FLAG, add_flag, unregistered
 from imsrecon.normalise.gstin import gstin_clean_expr
 from imsrecon.normalise.scalar import per_distinct
 from imsrecon.sections import DocClass
@@ -52,6 +52,11 @@ def skip_total_rows(
 
 def _folded(voucher_type: pl.Expr) -> pl.Expr:
     return voucher_type.fill_null("").str.to_lowercase().str.replace_all(r"[^a-z]", "")
+
+
+def _says(col: str, words: tuple[str, ...]) -> pl.Expr:
+    """Whether a cell, folded to its letters, is one of ``words`` (read once per distinct value)."""
+    return per_distinct(pl.col(col).cast(pl.String), lambda c: _folded(c).is_in(words), pl.Boolean).fill_null(False)
 
 
 def _document_class(voucher_type: pl.Expr, types: dict[str, str]) -> pl.Expr:
@@ -114,12 +119,8 @@ def skip_cancelled(raw: pl.DataFrame, file: str) -> tuple[pl.DataFrame, list[Row
     Tally's "(cancelled)" in the party column, leaves the row out (reported as info)."""
     if raw.height == 0:
         return raw, []
-    said = pl.lit(False)
-    for col in ("status", "supplier_name"):
-        if col in raw.columns:
-            words = per_distinct(pl.col(col).cast(pl.String), lambda c: c.str.to_lowercase()
-                                 .str.replace_all(r"[^a-z]", "").is_in(_NOT_IN_BOOKS), pl.Boolean)
-            said = said | words.fill_null(False)
+    said = pl.any_horizontal(pl.lit(False), *(_says(c, _NOT_IN_BOOKS) for c in ("status", "supplier_name")
+                                               if c in raw.columns))
     df = raw.with_columns(said.alias("_out"))
     if not df["_out"].any():
         return raw, []
@@ -133,8 +134,8 @@ def skip_cancelled(raw: pl.DataFrame, file: str) -> tuple[pl.DataFrame, list[Row
 
 
 # what registers write in the GSTIN column of a purchase from an unregistered supplier (folded)
-_UNREGISTERED = ("URP", "UNREGISTERED", "UNREGD", "UNREG", "UNREGISTEREDDEALER", "UNREGISTEREDPERSON",
-                 "UNREGISTEREDSUPPLIER", "UNREGISTEREDPARTY")
+_UNREGISTERED = ("urp", "unregistered", "unregd", "unreg", "unregistereddealer", "unregisteredperson",
+                 "unregisteredsupplier", "unregisteredparty")
 
 
 def mark_unregistered(raw: pl.DataFrame, file: str, display: dict[str, str]) -> tuple[pl.DataFrame, list[RowIssue]]:
@@ -143,9 +144,7 @@ def mark_unregistered(raw: pl.DataFrame, file: str, display: dict[str, str]) -> 
     it out of IMS matching (no follow-up with a supplier who files nothing)."""
     if raw.height == 0 or "supplier_gstin" not in raw.columns:
         return raw, []
-    hit = per_distinct(pl.col("supplier_gstin").cast(pl.String), lambda c: c.str.to_uppercase()
-                       .str.replace_all(r"[^A-Z]", "").is_in(_UNREGISTERED), pl.Boolean).fill_null(False)
-    df = raw.with_columns(hit.alias("_urp"))
+    df = raw.with_columns(_says("supplier_gstin", _UNREGISTERED).alias("_urp"))
     if not df["_urp"].any():
         return raw, []
     issues = [
@@ -153,13 +152,15 @@ def mark_unregistered(raw: pl.DataFrame, file: str, display: dict[str, str]) -> 
                  "unregistered supplier: kept out of IMS matching", s, ln, "unregistered")
         for r, ln, s, v in df.filter("_urp").select("src_row", "src_line", "src_sheet", "supplier_gstin").iter_rows()
     ]
-    flags = pl.col("flags") if "flags" in df.columns else pl.lit(None, pl.String)
-    df = df.with_columns(
+    df = _with_flags(df).with_columns(
         pl.when("_urp").then(pl.lit(None, pl.String)).otherwise(pl.col("supplier_gstin")).alias("supplier_gstin"),
-        pl.when(pl.col("_urp") & (flags.fill_null("") == "")).then(pl.lit(UNREGISTERED_FLAG))
-        .when("_urp").then(flags + ";" + UNREGISTERED_FLAG).otherwise(flags).alias("flags"),
+        add_flag(pl.col("_urp"), UNREGISTERED_FLAG),
     )
     return df.drop("_urp"), issues
+
+
+def _with_flags(df: pl.DataFrame) -> pl.DataFrame:
+    return df if "flags" in df.columns else df.with_columns(pl.lit(None, pl.String).alias("flags"))
 
 
 def fill_gstin_from_party(
@@ -200,13 +201,9 @@ def fill_gstin_from_party(
         issues.append(RowIssue(Severity.WARNING, file, r, display.get("supplier_gstin"), None,
                                f"supplier GSTIN is blank and party {name!r} has {len(gs)} GSTINs: not filled",
                                s, ln, "gstin_ambiguous"))
-    flags = pl.col("flags") if "flags" in df.columns else pl.lit(None, pl.String)
-    df = df.with_columns(
+    df = _with_flags(df).with_columns(
         pl.when(single).then(pl.col("_gstins").list.first()).otherwise(pl.col("supplier_gstin")).alias("supplier_gstin"),
-        pl.when(single)
-        .then(pl.when(flags.is_null()).then(pl.lit("supplier_gstin_from_party")).otherwise(flags + ";supplier_gstin_from_party"))
-        .otherwise(flags)
-        .alias("flags"),
+        add_flag(single, "supplier_gstin_from_party"),
     )
     return df.drop("_party", "_gstins"), issues
 
@@ -251,10 +248,7 @@ def aggregate_lines(
         pl.col("src_line").alias("_lines"),
         pl.col("src_row").alias("_rows"),
     )
-    merged = merged.with_columns(
-        pl.when(pl.col("flags").is_null()).then(pl.lit("lines_summed"))
-        .otherwise(pl.col("flags") + ";lines_summed").alias("flags")
-    )
+    merged = merged.with_columns(add_flag(pl.lit(True), "lines_summed"))
     issues = [
         RowIssue(Severity.INFO, file, rows[0], None, doc_no,
                  f"rows {', '.join(str(x) for x in (lines if lines[0] is not None else rows))} are lines of one document: amounts summed",
