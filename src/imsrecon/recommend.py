@@ -51,6 +51,8 @@ def _status(*s: MatchStatus) -> pl.Expr:
 pending_blocked = pl.col("ims_ispendactblocked").fill_null("N").str.to_uppercase() == "Y"
 import_of_goods = pl.col("ims_section").fill_null("").str.to_lowercase().str.starts_with("impg")
 specified = pl.col("ims_section").fill_null("").str.to_lowercase().is_in(list(SPECIFIED_SECTIONS))
+# the IMS document is paired with a register row
+books_hold = pl.col("match_status").is_in([MatchStatus.EXACT, MatchStatus.PROBABLE, MatchStatus.MISMATCH])
 # a specified record that may not be kept pending (blocked, too early, or its window has passed)
 specified_no_pending = specified & (pending_blocked | ~pl.col("_spec_pending_ok"))
 _spec_why = pl.when(pending_blocked).then(pl.lit("Pending is blocked for this record")).otherwise(pl.col("_spec_why"))
@@ -200,7 +202,6 @@ def _recommend_rows(result: pl.DataFrame, rules: tuple[Rule, ...], today: dt.dat
 def _enforce_portal_rules(work: pl.DataFrame) -> pl.DataFrame:
     """No Pending where not allowed, no Reject on import of goods: rewrites what an override broke."""
     a, r, n = pl.col("_a"), pl.col("_r").fill_null(""), pl.col("_n")
-    books_hold = pl.col("match_status").is_in([MatchStatus.EXACT, MatchStatus.PROBABLE, MatchStatus.MISMATCH])
     no_pending = pending_blocked | (specified & ~pl.col("_spec_pending_ok"))
     bad_pending = (a == PENDING) & no_pending
     instead = pl.when(import_of_goods | books_hold).then(pl.lit(ACCEPT)).otherwise(pl.lit(REJECT))

@@ -12,8 +12,8 @@ import polars as pl
 from imsrecon.exporters.upload import UploadPlan, plan_upload, write_upload
 from imsrecon.issues import InputFileError
 from imsrecon.model import empty_documents
-from imsrecon.result import MatchStatus
-from imsrecon.sections import ACTION_CODES, SECTIONS, DocClass
+from imsrecon.recommend import books_hold, specified
+from imsrecon.sections import ACTION_CODES
 from imsrecon.store.workspace import Workspace
 from imsrecon.workflow import stored_run
 
@@ -41,10 +41,6 @@ class UploadOutcome:
         }
 
 
-_BOOKS_HOLD = (MatchStatus.EXACT, MatchStatus.PROBABLE, MatchStatus.MISMATCH)
-_CREDIT_NOTES = [s.key for s in SECTIONS.values() if s.doc_class is DocClass.CREDIT_NOTE]
-
-
 def declares_reduction() -> pl.Expr:
     """Accepting a credit note that the books also hold declares the ITC reduction in full
     (``itc_red_req`` = Y, no declared heads: each head reduced by the note's tax), where the
@@ -52,8 +48,8 @@ def declares_reduction() -> pl.Expr:
     upload rules check it like any other declaration."""
     blocked = pl.col("is_itc_red_req_blocked").fill_null("").str.strip_chars().str.to_uppercase() == "Y"
     return (
-        (pl.col("new_action") == "A") & pl.col("ims_section").is_in(_CREDIT_NOTES)
-        & pl.col("match_status").is_in([str(s) for s in _BOOKS_HOLD]) & ~blocked
+        (pl.col("new_action") == "A") & specified  # the credit notes the recommendation rules name
+        & books_hold & ~blocked
         & (pl.col("itc_red_req").fill_null("").str.strip_chars() == "")
     )  # fmt: skip
 

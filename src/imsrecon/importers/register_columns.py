@@ -139,13 +139,13 @@ _FOLDED: dict[str, dict[str, int]] = {
 # "Voucher No", "Taxable Amt" is "Taxable Amount", "Supplier's GSTIN" is "Supplier GSTIN".
 _WORDS = {"dt": "date", "dated": "date", "amt": "amount", "amnt": "amount", "inv": "invoice", "invc": "invoice",
           "vch": "voucher", "vchr": "voucher", "number": "no", "num": "no", "nbr": "no", "qty": "quantity",
-          "gstn": "gstin", "gstno": "gstin", "suppl": "supplier", "supp": "supplier", "val": "value"}
+          "gstn": "gstin", "gstno": "gstin", "suppl": "supplier", "supp": "supplier", "val": "value", "#": "no"}
 
 
 def canonical(name: str) -> str:
     """A header folded after its abbreviations are spelled out and possessives dropped."""
     words = re.findall(r"[a-z0-9]+|#", re.sub(r"['’]s\b", "", name.lower()))
-    return fold("".join(_WORDS.get("no" if w == "#" else w, "no" if w == "#" else w) for w in words))
+    return fold("".join(_WORDS.get(w, w) for w in words))
 
 
 _CANONICAL: dict[str, dict[str, int]] = {

@@ -12,6 +12,7 @@ import re
 
 import polars as pl
 
+from imsrecon.importers.register_columns import fold_type
 from imsrecon.issues import RowIssue, Severity
 from imsrecon.normalise.amounts import parse_amount_series
 
@@ -26,7 +27,7 @@ _OTHER_LEDGERS = re.compile(r"purchase|roundoff|rounding|freight|discount|expens
 
 
 def _head(name: str) -> str | None:
-    folded = re.sub(r"[^a-z]", "", name.lower())
+    folded = fold_type(name)
     for head, pattern in _TAX_LEDGERS.items():
         if pattern.search(folded):
             return head
@@ -59,7 +60,8 @@ def fold_ledger_lines(raw: pl.DataFrame, file: str) -> tuple[pl.DataFrame, list[
     df = df.with_columns((pl.col("_ledger") & (pl.col("_v") > 0)).alias("_ledger"))
     if not df["_ledger"].any():
         return raw, []
-    lines = df.filter("_ledger").with_columns(parse_amount_series(df.filter("_ledger")[amount]).alias("_amt"))
+    lines = df.filter("_ledger")
+    lines = lines.with_columns(parse_amount_series(lines[amount]).alias("_amt"))
     taxes = (
         lines.filter(pl.col("h") != "")
         .group_by("_v", "h").agg(pl.col("_amt").sum())
@@ -75,11 +77,11 @@ def fold_ledger_lines(raw: pl.DataFrame, file: str) -> tuple[pl.DataFrame, list[
     ]
     vouchers = df.filter(~pl.col("_ledger")).join(taxes, on="_v", how="left", suffix="_ledgers")
     for head in (h for h in _TAX_LEDGERS if h in taxes.columns):
-        # the voucher row's own figure stands where it has one; else the ledgers' sum
-        col = f"{head}_ledgers" if head in raw.columns else head
-        ledgers = pl.col(col).round(2).cast(pl.String)
-        own = pl.col(head) if head in raw.columns else pl.lit(None, pl.String)
-        vouchers = vouchers.with_columns(pl.when(_blank(head) if head in raw.columns else pl.lit(True))
-                                         .then(ledgers).otherwise(own).alias(head))
+        if head in raw.columns:  # the voucher row's own figure stands where it has one
+            ledgers = pl.col(f"{head}_ledgers").round(2).cast(pl.String)
+            value = pl.when(_blank(head)).then(ledgers).otherwise(pl.col(head))
+        else:
+            value = pl.col(head).round(2).cast(pl.String)
+        vouchers = vouchers.with_columns(value.alias(head))
     keep = [*raw.columns, *(h for h in _TAX_LEDGERS if h in taxes.columns and h not in raw.columns)]
     return vouchers.select(keep), issues

@@ -6,9 +6,10 @@ import polars as pl
 
 from imsrecon.normalise.scalar import apply_scalar
 
-_CURRENCY = r"(?i)(₹|\bRs\.?|\bINR\b|\s|\u00a0|,|')"
+_SYMBOLS = r"₹|\bRs\.?|\bINR\b|\s|\u00a0"  # currency and blanks
+_CURRENCY = rf"(?i)({_SYMBOLS}|,|')"  # ... and digit grouping
 _BLANK = r"^(|-|—|–|nil|null|none|n/?a|nan)$"  # "nan": what a pandas export writes for an empty cell
-_CURRENCY_WORDS = r"(?i)(₹|\bRs\.?|\bINR\b|\s|\u00a0)"
+_CURRENCY_WORDS = rf"(?i)({_SYMBOLS})"
 _DECIMAL_COMMA = r"(?i)^[(\-]?[0-9.']*[0-9],[0-9]{1,2}\)?(-|/-|dr|cr)?$"
 # digit grouping only, Indian (1,18,000.00) or international (118,000.00): the last group has 3 digits
 _GROUPED = r"^-?[0-9]{1,3}(,[0-9]{2,3})*,[0-9]{3}(\.[0-9]+)?$"
