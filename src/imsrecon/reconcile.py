@@ -33,6 +33,10 @@ class Reconciliation:
         }
 
 
+# register rows never in IMS: reverse-charge purchases and purchases from unregistered suppliers
+KEPT_OUT = pl.col("reverse_charge").fill_null(False) | unregistered(pl.col("flags"))
+
+
 def _keep(docs: pl.DataFrame, where: pl.Expr) -> pl.DataFrame:
     """The rows where ``where`` holds; the frame itself (no copy) when that is every row."""
     mask = docs.select(where.fill_null(False)).to_series()
@@ -71,9 +75,7 @@ def reconcile(
     else:
         ims = _keep(ims, pl.col("recipient_gstin") == recipient_gstin)
         pr = _keep(pr, pl.col("recipient_gstin") == recipient_gstin)
-    # reverse-charge purchases and purchases from unregistered suppliers are never in IMS
-    rcm = pl.col("reverse_charge").fill_null(False) | unregistered(pl.col("flags"))
-    reverse_charge, pr = pr.filter(rcm), _keep(pr, ~rcm)
+    reverse_charge, pr = pr.filter(KEPT_OUT), _keep(pr, ~KEPT_OUT)
     # only the columns matching and the result read (a caller that lets go of its own frames
     # frees the rest: the portal's record texts and hashes, voucher columns …)
     used = {*DOCUMENT_COLUMNS, *SOURCE_COLUMNS}

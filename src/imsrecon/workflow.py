@@ -19,9 +19,9 @@ from imsrecon.config import MatchConfig
 from imsrecon.importers.base import ImportOptions, ImportResult, sha256_of
 from imsrecon.importers.registry import detect
 from imsrecon.issues import RowIssue
-from imsrecon.model import empty_documents, unregistered
+from imsrecon.model import empty_documents
 from imsrecon.recommend import rules_from_config
-from imsrecon.reconcile import Reconciliation, reconcile
+from imsrecon.reconcile import KEPT_OUT, Reconciliation, reconcile
 from imsrecon.store.workspace import NoRunError, Workspace
 
 Progress = Callable[[str], None]
@@ -260,7 +260,7 @@ def write_stored_report(ws: Workspace, run_id: int | None, out: Path) -> dict[st
     summary: dict[str, object] = {"run_id": run_id, "counts": summary_counts(result), "out": str(out)}
     pr_ids = json.loads(run["pr_import_ids"]) if isinstance(run["pr_import_ids"], str) else run["pr_import_ids"]
     pr_docs = ws.load_documents(list(pr_ids)) if pr_ids else empty_documents()
-    rcm = pr_docs.filter(pl.col("reverse_charge").fill_null(False) | unregistered(pl.col("flags")))
+    rcm = pr_docs.filter(KEPT_OUT)
     write_report(result, out, summary, rcm, stored_decisions(ws, out, run_id, result))
     return summary
 
