@@ -20,7 +20,9 @@ from imsrecon.importers.json_fast import split_arrays
 _TEXT = st.one_of(st.text(max_size=8), st.sampled_from(["}", "},{", "} , {", "a]b", "[x", '"q"', "x\ny", "₹ ०१"]))
 _RECORD = st.fixed_dictionaries(
     {"stin": st.sampled_from(["29AAGCB1286Q1Z0", "27AAPFU0939F1ZV"]), "inum": _TEXT, "idt": st.just("01-04-2025"),
-     "txval": st.one_of(st.floats(0, 1e7, allow_nan=False), st.integers(0, 10**7)), "iamt": st.just(18.0),
+     "txval": st.one_of(st.floats(0, 1e7, allow_nan=False), st.integers(0, 10**7)),
+     # amounts are read as numbers; one written as text (readable or not) makes them text
+     "iamt": st.one_of(st.just(18.0), st.sampled_from(["18.00", "1,18,000", "abc", ""]), st.booleans(), st.none()),
      "action": st.sampled_from(["N", "A"])},
     optional={"trdnm": _TEXT, "rtnprd": st.just("042025"), "remarks": st.none(), "srctyp": st.just("X")},
 )

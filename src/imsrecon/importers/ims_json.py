@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 import polars as pl
 
-from imsrecon.importers.assemble import RawFrame, assemble
+from imsrecon.importers.assemble import AMOUNT_FIELDS, RawFrame, assemble
 from imsrecon.importers.base import ImportOptions, ImportResult, check_size, load_json
 from imsrecon.importers.json_fast import read_records, record_count, split_arrays
 from imsrecon.issues import InputFileError, RowIssue, Severity
@@ -93,11 +93,14 @@ _TEXT_FIELDS = ("doc_no", "orig_doc_no", "place_of_supply", "rtnprd", "supplier_
 
 def _records_frame(records: list[dict[str, Any]]) -> pl.DataFrame:
     """All records as columns (Polars infers types); records whose values do not share a type
-    per field (a number here, text there) are read as text instead."""
-    try:
-        return pl.from_dicts(records, infer_schema_length=None)
-    except (pl.exceptions.PolarsError, TypeError, ValueError, OverflowError):
-        return pl.from_dicts([{k: _text(v) for k, v in r.items()} for r in records], infer_schema_length=None)
+    per field (a number here, text there), or that hold true/false (which Polars would take for
+    1/0 beside numbers), are read as text instead."""
+    if not any(isinstance(v, bool) for r in records for v in r.values()):
+        try:
+            return pl.from_dicts(records, infer_schema_length=None)
+        except (pl.exceptions.PolarsError, TypeError, ValueError, OverflowError):
+            pass
+    return pl.from_dicts([{k: _text(v) for k, v in r.items()} for r in records], infer_schema_length=None)
 
 
 def _as_text(col: pl.Series) -> pl.Series:
@@ -149,6 +152,12 @@ _ALL_FIELDS = sorted(
 )
 
 
+# the spellings of amount fields (read as numbers when the file writes them so)
+_AMOUNT_FIELDS = frozenset(
+    f for f in _ALL_FIELDS if PORTAL_TO_MODEL.get(FIELD_ALIASES.get(f, f)) in AMOUNT_FIELDS
+)
+
+
 def _fast_sections(data: bytes, keep_text: bool = True) -> tuple[dict[str, Any], str | None, bool, dict[str, pl.DataFrame | int]] | None:
     """Body, recipient, offline flag and key -> section frame (or record count for unknown
     sections) by the fast reader; None when the file needs the full parser."""
@@ -170,7 +179,7 @@ def _fast_sections(data: bytes, keep_text: bool = True) -> tuple[dict[str, Any],
         if section is None:
             sections[key] = record_count(ndjson)
             continue
-        records = read_records(ndjson, _ALL_FIELDS, keep_text)
+        records = read_records(ndjson, _ALL_FIELDS, keep_text, _AMOUNT_FIELDS)
         if records is None:
             return None
         sections[key] = section_frame_from(section, records.drop("portal_record"), records["portal_record"])
@@ -247,8 +256,14 @@ class ImsJsonImporter:
                 frames.append(value)
                 display[section.key] = section_display(section)
         if frames:  # all sections in one pass (each keeps its own column names for messages)
-            raw = RawFrame(pl.concat(frames, how="diagonal_relaxed"), path.name, Side.IMS, kind.value,
-                           recipient_gstin=recipient, display_by_sheet=display)
+            # as one chunk, with the sections' own frames let go: the first new column would
+            # otherwise copy every column into one chunk while the sections' frames live on
+            # (+330 MB at a million documents)
+            frame = pl.concat(frames, how="diagonal_relaxed", rechunk=True)
+            del frames, value
+            sections.clear()
+            raw = RawFrame(frame, path.name, Side.IMS, kind.value, recipient_gstin=recipient, display_by_sheet=display)
+            del frame
             docs, found = assemble(raw)
             result.documents = docs
             issues += found

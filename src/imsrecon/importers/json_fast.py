@@ -105,9 +105,14 @@ def record_count(ndjson: bytes) -> int:
 
 _SAMPLE_BYTES = 1 << 20  # keys are first looked for in a section's first and last MiB
 _KEY = re.compile(rb'"([A-Za-z0-9_]+)":')
+_QUOTED = re.compile(rb'"([A-Za-z0-9_]+)":"')
 
 
-def _read_present_keys(ndjson: bytes, fields: list[str]) -> pl.DataFrame:
+def _schema(keys: list[str], numeric: frozenset[str]) -> dict[str, pl.DataType]:
+    return {k: pl.Float64 if k in numeric else pl.String for k in keys}
+
+
+def _read_present_keys(ndjson: bytes, fields: list[str], numeric: frozenset[str]) -> pl.DataFrame:
     """The records' ``fields`` that occur, as text. Asking Polars for a field that no record has
     still costs a column of nulls (~16 bytes a record: with ~60 spellings of the portal's fields,
     most of them absent, that is ~1 GB at a million records), so only the keys seen in a sample
@@ -116,38 +121,48 @@ def _read_present_keys(ndjson: bytes, fields: list[str]) -> pl.DataFrame:
     JSON nulls exactly when nothing was missed (an escaped ``\\":`` inside a text could only add to
     the count). Text with blanks between a key and its colon is read for every field at once
     (when every colon follows a quote there are none, and one count cheaper than two searches
-    says so)."""
+    says so).
+
+    ``numeric`` fields (amounts) are read as numbers unless the sample shows one written as text;
+    a text (or true, or a list) anywhere else makes Polars refuse the read, and the fields are
+    then read as text (the caller's parser names each unreadable cell)."""
     keys = ndjson.count(b'":')
     if ndjson.count(b":") != keys and (b'" ' in ndjson or b'"\t' in ndjson):
         return pl.read_ndjson(ndjson, schema={f: pl.String for f in fields})
     sample = ndjson[:_SAMPLE_BYTES] + b"\n" + ndjson[-_SAMPLE_BYTES:]
     seen = sorted({k.decode() for k in _KEY.findall(sample)})
-    values = pl.read_ndjson(ndjson, schema={k: pl.String for k in seen})
+    quoted = {k.decode() for k in _QUOTED.findall(sample)}
+    try:
+        values = pl.read_ndjson(ndjson, schema=_schema(seen, numeric - quoted))
+    except pl.exceptions.ComputeError:
+        values = pl.read_ndjson(ndjson, schema=_schema(seen, frozenset()))
     read = sum(values.height - values[c].null_count() for c in values.columns)
     if keys != read and keys != read + ndjson.count(b'":null'):
         values = pl.read_ndjson(ndjson, schema={k: pl.String for k in sorted({*fields, *seen})})
     return values.select(c for c in values.columns if c in fields)
 
 
-def _try_read(ndjson: bytes, fields: list[str]) -> pl.DataFrame | None:
+def _try_read(ndjson: bytes, fields: list[str], numeric: frozenset[str]) -> pl.DataFrame | None:
     try:
-        return _read_present_keys(ndjson, fields)
+        return _read_present_keys(ndjson, fields, numeric)
     except (pl.exceptions.PolarsError, orjson.JSONDecodeError):
         return None
 
 
-def read_records(ndjson: bytes, fields: list[str], keep_text: bool = True) -> pl.DataFrame | None:
-    """The records as text columns (``fields`` that occur), plus ``portal_record``: each record's
-    own text (null when ``keep_text`` is off). None when the bytes are not one flat JSON object
-    per line."""
+def read_records(
+    ndjson: bytes, fields: list[str], keep_text: bool = True, numeric: frozenset[str] = frozenset()
+) -> pl.DataFrame | None:
+    """The records as columns (``fields`` that occur: text, or numbers for ``numeric`` fields
+    that hold only numbers), plus ``portal_record``: each record's own text (null when
+    ``keep_text`` is off). None when the bytes are not one flat JSON object per line."""
     if not ndjson.strip():
         return pl.DataFrame(schema={**{f: pl.String for f in fields}, "portal_record": pl.String})
-    values = _try_read(ndjson, fields)
+    values = _try_read(ndjson, fields, numeric)
     # a flat record has one "}": as many rows as "}" means one record a line, none lost
     if values is None or values.height != ndjson.count(b"}"):
         # separators with blanks around them (or a brace inside a value): split by the pattern
         ndjson = split_records(ndjson)
-        values = _try_read(ndjson, fields)
+        values = _try_read(ndjson, fields, numeric)
         if values is None or values.height != ndjson.count(b"\n") + 1:
             return None
     if not keep_text:
