@@ -53,6 +53,13 @@ def unregistered(flags: pl.Expr) -> pl.Expr:
     return flags.fill_null("").str.contains(UNREGISTERED_FLAG, literal=True)
 
 
+def keep_rows(frame: pl.DataFrame, where: pl.Expr) -> pl.DataFrame:
+    """The rows where ``where`` holds (null: not); the frame itself, not a copy of every column,
+    when that is every row (the usual case: most filters of a large file remove nothing)."""
+    mask = frame.select(where.fill_null(False)).to_series()
+    return frame if mask.all() else frame.filter(mask)
+
+
 def add_flag(mask: pl.Expr, flag: str) -> pl.Expr:
     """The ``flags`` column (semicolon-separated) with ``flag`` added where ``mask`` holds."""
     current = pl.col("flags")

@@ -9,7 +9,7 @@ import polars as pl
 from imsrecon.config import MatchConfig
 from imsrecon.match.engine import DOCUMENT_COLUMNS, match_documents
 from imsrecon.match.pairs import SOURCE_COLUMNS, build_result
-from imsrecon.model import unregistered
+from imsrecon.model import keep_rows, unregistered
 from imsrecon.recommend import RULES, Rule, recommend
 from imsrecon.result import summary_counts
 
@@ -35,12 +35,6 @@ class Reconciliation:
 
 # register rows never in IMS: reverse-charge purchases and purchases from unregistered suppliers
 KEPT_OUT = pl.col("reverse_charge").fill_null(False) | unregistered(pl.col("flags"))
-
-
-def _keep(docs: pl.DataFrame, where: pl.Expr) -> pl.DataFrame:
-    """The rows where ``where`` holds; the frame itself (no copy) when that is every row."""
-    mask = docs.select(where.fill_null(False)).to_series()
-    return docs if mask.all() else docs.filter(mask)
 
 
 def _fill_recipient(docs: pl.DataFrame, recipient: str | None) -> pl.DataFrame:
@@ -72,14 +66,14 @@ def reconcile(
             pr = _fill_recipient(pr, ims_r[0])
         if pr_r.len() == 1:
             ims = _fill_recipient(ims, pr_r[0])
-    else:
-        ims = _keep(ims, pl.col("recipient_gstin") == recipient_gstin)
-        pr = _keep(pr, pl.col("recipient_gstin") == recipient_gstin)
-    reverse_charge, pr = pr.filter(KEPT_OUT), _keep(pr, ~KEPT_OUT)
-    # only the columns matching and the result read (a caller that lets go of its own frames
-    # frees the rest: the portal's record texts and hashes, voucher columns …)
+    ours = pl.lit(True) if recipient_gstin is None else pl.col("recipient_gstin") == recipient_gstin
+    reverse_charge = pr.filter(ours & KEPT_OUT)
+    # only the columns matching and the result read, before any filter copies them (a caller that
+    # lets go of its own frames frees the rest: the portal's record texts and hashes, voucher
+    # columns …)
     used = {*DOCUMENT_COLUMNS, *SOURCE_COLUMNS}
     ims, pr = ims.select(c for c in ims.columns if c in used), pr.select(c for c in pr.columns if c in used)
+    ims, pr = keep_rows(ims, ours), keep_rows(pr, ours & ~KEPT_OUT)
     pairs = match_documents(ims, pr, config)
     result = recommend(build_result(ims, pr, pairs), rules)
     recipients = sorted(set(ims["recipient_gstin"].drop_nulls()) | set(pr["recipient_gstin"].drop_nulls()))

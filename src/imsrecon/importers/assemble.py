@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from imsrecon.issues import RowIssue, Severity
-from imsrecon.model import AMOUNT_HEADS, DOCUMENT_SCHEMA, Side, add_flag, conform
+from imsrecon.model import AMOUNT_HEADS, DOCUMENT_SCHEMA, Side, add_flag, conform, keep_rows
 from imsrecon.normalise.amounts import amount_blank, parse_amount_series
 from imsrecon.normalise.dates import financial_year_expr, parse_date_series, tax_period_expr
 from imsrecon.normalise.docno import doc_no_norm_expr
@@ -172,7 +172,7 @@ def assemble(raw: RawFrame, keep: tuple[str, ...] = ()) -> tuple[pl.DataFrame, l
     wanted = list(dict.fromkeys(c for c in (*parsed.columns, *keep) if c in DOCUMENT_SCHEMA or c in keep))
     good = parsed.select(*(c for c in wanted if c in parsed.columns), "_bad")
     del parsed
-    good = (good.filter(~pl.col("_bad")) if good["_bad"].any() else good).drop("_bad")
+    good = keep_rows(good, ~pl.col("_bad")).drop("_bad")
     docs = conform(good.select([c for c in good.columns if c in DOCUMENT_SCHEMA]))
     issues += validate_documents(docs, raw)
     if keep:

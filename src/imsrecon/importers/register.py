@@ -27,7 +27,7 @@ from imsrecon.importers.register_rules import (
 )
 from imsrecon.importers.tabular import Table, iter_excel_sheets, read_csv_table, table_from_rows
 from imsrecon.issues import InputFileError, RowIssue
-from imsrecon.model import Side, SourceKind
+from imsrecon.model import Side, SourceKind, keep_rows
 from imsrecon.normalise.amounts import amount_expr
 
 _SUFFIX_KIND = {".csv": SourceKind.PR_CSV, ".txt": SourceKind.PR_CSV, ".tsv": SourceKind.PR_CSV,
@@ -110,7 +110,7 @@ def _raw_table(
         pl.lit(table.sheet, pl.String).alias("src_sheet"),
     )
     content = pl.any_horizontal([pl.col(h).is_not_null() & (pl.col(h) != "") for h in table.headers])
-    frame = frame.filter(content)  # blank rows carry nothing: skipped, numbering kept
+    frame = keep_rows(frame, content)  # blank rows carry nothing: skipped, numbering kept
     rows_read = frame.height
     frame, issues = skip_total_rows(frame, table.headers, columns, file, table.sheet)
 

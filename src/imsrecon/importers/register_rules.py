@@ -179,12 +179,13 @@ def fill_gstin_from_party(
         return df, []
     df = df.with_columns(per_distinct(pl.col("supplier_name"), _party_key, pl.String).alias("_party"))
     known = (  # only the parties that have a blank row are looked up
-        df.join(blank_parties, on="_party", how="semi")
+        df.select("_party", "supplier_gstin").join(blank_parties, on="_party", how="semi")
         .filter(pl.col("supplier_gstin").is_not_null() & (pl.col("_party") != ""))
         .group_by("_party")
         .agg(pl.col("supplier_gstin").unique().alias("_gstins"))
     )
-    df = df.join(known, on="_party", how="left", maintain_order="left")
+    # the parties' GSTINs as one more column (a join of the whole frame would copy every column)
+    df = df.with_columns(df.select("_party").join(known, on="_party", how="left", maintain_order="left")["_gstins"])
     blank = pl.col("supplier_gstin").is_null() & pl.col("_gstins").is_not_null() & ~urp
     single = blank & (pl.col("_gstins").list.len() == 1)
     several = blank & (pl.col("_gstins").list.len() > 1)
