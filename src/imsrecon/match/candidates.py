@@ -49,10 +49,12 @@ def candidate_pairs(
     bucket = window_days + 1
 
     def keyed(frame: pl.DataFrame, idx: str, key: pl.Expr | None, spread: bool) -> pl.DataFrame:
-        """idx, block, key (None: the core's neighbour keys), date bucket; list keys exploded;
-        ``spread`` adds the neighbouring date buckets so that the two sides meet within the window."""
+        """idx, block and key hashed together (``_h``), date bucket, date; the key is the core's
+        neighbour keys (None) or the given expression, list keys exploded; ``spread`` adds the
+        neighbouring date buckets so that the two sides meet within the window. A hash that
+        collides only adds a candidate, which its comparison then rules out."""
         out = frame.select(
-            idx, *block, (pl.col("core") if key is None else key).alias("_k"),
+            idx, pl.struct(block).hash(3).alias("_blk"), (pl.col("core") if key is None else key).alias("_k"),
             (pl.col("doc_date").cast(pl.Int32) // bucket).alias("_b"), pl.col("doc_date").alias("_d"),
         )
         if key is None:
@@ -61,9 +63,9 @@ def candidate_pairs(
             out = out.explode("_k")
         if out.schema["_k"] == pl.String:
             out = out.filter(pl.col("_k").str.len_chars() >= _MIN_NEIGHBOUR_CORE - 1)
-        out = out.drop_nulls(["_k", "_b"])
-        if spread:
-            out = out.with_columns(pl.concat_list(pl.col("_b") - 1, pl.col("_b"), pl.col("_b") + 1).alias("_b")).explode("_b")
+        out = out.drop_nulls(["_k", "_b"]).select(idx, pl.struct("_blk", "_k").hash(5).alias("_h"), "_b", "_d")
+        if spread:  # three stacked copies: cheaper than a list per row, exploded
+            out = pl.concat([out.with_columns(pl.col("_b") + d) for d in (-1, 0, 1)])
         return out
 
     def within(joined: pl.DataFrame) -> pl.DataFrame:
@@ -71,10 +73,10 @@ def candidate_pairs(
 
     long_l = left.filter(pl.col("core").str.len_chars() >= _MIN_NEIGHBOUR_CORE)
     long_r = right.filter(pl.col("core").str.len_chars() >= _MIN_NEIGHBOUR_CORE)
-    by_number = keyed(long_l, "i", None, False).join(keyed(long_r, "j", None, True), on=[*block, "_k", "_b"], suffix="_r")
+    by_number = keyed(long_l, "i", None, False).join(keyed(long_r, "j", None, True), on=["_h", "_b"], suffix="_r")
     rupees = pl.col("taxable_value").round(0).cast(pl.Int64)
     amount_r = keyed(right, "j", pl.concat_list(rupees - 1, rupees, rupees + 1), True)
-    by_amount = keyed(left, "i", rupees, False).join(amount_r, on=[*block, "_k", "_b"], suffix="_r")
+    by_amount = keyed(left, "i", rupees, False).join(amount_r, on=["_h", "_b"], suffix="_r")
     return pl.concat([within(by_number), within(by_amount)]).unique().sort("i", "j")
 
 
