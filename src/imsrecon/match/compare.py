@@ -171,23 +171,27 @@ def compare_exact(pairs: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+# what the comparison text is made of
+COMPARISON_FIELDS = ["num_level", "num_sim", "date_diff", *[f"{h}_{s}" for h in AMOUNT_HEADS for s in "lr"]]
+
+
 def with_comparison(pairs: pl.DataFrame) -> pl.DataFrame:
-    """Adds the readable ``comparison`` of each compared pair. Pairs equal in every field get
-    their text without the per-field formatting work."""
+    """Adds the readable ``comparison`` of each compared pair. Pairs equal in every field (most
+    of them) get their text without the per-field formatting work, and no row is moved: the
+    others' texts are made from their few fields and put in place."""
     plain = (
         (pl.col("date_diff") == 0) & pl.col("num_level").is_in([NumberLevel.EQUAL, NumberLevel.EQUAL_NORM])
         & pl.all_horizontal([(_r(h) - _l(h)).abs() < 0.005 for h in AMOUNT_HEADS])
     )  # fmt: skip
-    flagged = pairs.with_columns(plain.fill_null(False).alias("_plain"))
-    easy = flagged.filter(pl.col("_plain"))
-    rest = flagged.filter(~pl.col("_plain"))
     tail = " doc_date=equal " + " ".join(f"{h}=equal" for h in AMOUNT_HEADS)
-    easy = easy.with_columns(
+    texts = pairs.select(
+        plain.fill_null(False).alias("_plain"),
         pl.when(pl.col("num_level") == NumberLevel.EQUAL).then(pl.lit("doc_no=equal" + tail))
-        .otherwise(pl.lit("doc_no=equal_norm" + tail)).alias("comparison")
+        .otherwise(pl.lit("doc_no=equal_norm" + tail)).alias("comparison"),
     )
-    rest = rest.with_columns(comparison_expr().alias("comparison"))
-    return pl.concat([easy, rest]).drop("_plain")
+    rest = ~texts["_plain"]
+    detailed = pairs.select(COMPARISON_FIELDS).filter(rest).select(comparison_expr()).to_series()
+    return pairs.with_columns(texts["comparison"].scatter(rest.arg_true(), detailed))
 
 
 _LEVEL_NAMES = {int(level): level.label for level in NumberLevel}

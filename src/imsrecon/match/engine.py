@@ -10,11 +10,17 @@ import polars as pl
 from imsrecon.config import MatchConfig
 from imsrecon.match.assign import assign
 from imsrecon.match.candidates import IDENTITY, STRONG, WEAK, attach_sides, candidate_pairs
-from imsrecon.match.compare import compare_exact, compare_pairs, with_comparison, within_tolerance
+from imsrecon.match.compare import (
+    COMPARISON_FIELDS,
+    compare_exact,
+    compare_pairs,
+    with_comparison,
+    within_tolerance,
+)
 from imsrecon.match.explain import explain_unpaired
 from imsrecon.match.numbers import NumberLevel, with_cores
 from imsrecon.match.pairs import PAIRS_SCHEMA
-from imsrecon.model import AMOUNT_HEADS
+from imsrecon.model import AMOUNT_HEADS, keep_rows
 from imsrecon.result import MatchStatus
 
 BLOCK = ["_rec", "supplier_gstin", "doc_class"]
@@ -56,10 +62,11 @@ def exact_lock(left: pl.DataFrame, right: pl.DataFrame, config: MatchConfig) -> 
         # the identity as two independent 64-bit hashes (equal by chance: odds ~1e-38), so that
         # the join moves integers instead of five text columns a side
         ident = pl.struct(IDENTITY)
-        return frame.select(
+        keyed = frame.select(
             idx, ident.hash(7).alias("_h"), ident.hash(11).alias("_h2"), *cols,
             pl.all_horizontal(pl.col(IDENTITY).is_not_null()).alias("_known"),
-        ).filter("_known").drop("_known")
+        )
+        return keep_rows(keyed, pl.col("_known")).drop("_known")
 
     joined = keyed(left, "i").join(keyed(right, "j"), on=["_h", "_h2"], suffix="_r")
     exact = joined.filter(_within_all(config))
@@ -69,7 +76,7 @@ def exact_lock(left: pl.DataFrame, right: pl.DataFrame, config: MatchConfig) -> 
     ranked = exact.filter(repeated).with_columns(
         pl.col("i").rank("dense").over("_h").alias("_ri"), pl.col("j").rank("dense").over("_h").alias("_rj")
     ).filter(pl.col("_ri") == pl.col("_rj")).drop("_ri", "_rj")
-    exact = pl.concat([exact.filter(~repeated), ranked]).sort("i")
+    exact = pl.concat([exact.filter(~repeated), ranked])  # in no order: the result is ordered once, at the end
     return exact.select(
         "i", "j", *[pl.col(c).alias(f"{c}_l") for c in cols], *[pl.col(f"{c}_r") for c in cols]
     )
@@ -176,7 +183,9 @@ def match_documents(ims: pl.DataFrame, pr: pl.DataFrame, config: MatchConfig) ->
     settle(_run_pass(open_l, no_gstin, OPEN_BLOCK, config, (pl.col("num_level") >= NumberLevel.EQUAL_NORM)
                      & ~pl.col("differences").str.contains("taxable_value")))
 
-    paired = with_comparison(pl.concat(chosen, how="diagonal_relaxed"))
+    # of the chosen pairs, only what the pairs frame and the comparison texts read
+    kept = ["i", "j", "differences", "score", *COMPARISON_FIELDS]
+    paired = with_comparison(pl.concat([c.select(kept) for c in chosen], how="vertical_relaxed"))
     pairs = paired.select(
         "i", "j",
         pl.when(pl.col("differences") != "").then(pl.lit(MatchStatus.MISMATCH.value))
