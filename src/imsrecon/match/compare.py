@@ -190,7 +190,8 @@ def with_comparison(pairs: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.lit("doc_no=equal_norm" + tail)).alias("comparison"),
     )
     rest = ~texts["_plain"]
-    detailed = pairs.select(COMPARISON_FIELDS).filter(rest).select(comparison_expr()).to_series()
+    # (one chunk: Polars 2.1 can panic formatting a frame stacked from several)
+    detailed = pairs.select(COMPARISON_FIELDS).filter(rest).rechunk().select(comparison_expr()).to_series()
     return pairs.with_columns(texts["comparison"].scatter(rest.arg_true(), detailed))
 
 

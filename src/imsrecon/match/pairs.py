@@ -125,19 +125,15 @@ def matching_key_expr() -> pl.Expr:
 
 def _disambiguate(df: pl.DataFrame) -> pl.DataFrame:
     """Equal keys (a register row booked twice, the same number in two IMS files) get #2, #3 …
-    in file order, so that every result row has its own key."""
-    repeated = pl.col("matching_key").is_duplicated()
-    if not df.select(repeated.any()).item():
+    in file order, so that every result row has its own key. Equal keys have equal hashes, so
+    only the rows whose key's hash repeats are looked at (a collision only looks at a row more)."""
+    maybe = df.select(pl.col("matching_key").hash().is_duplicated()).to_series()
+    if not maybe.any():
         return df
-    df = df.with_row_index("_pos")
-    dup = df.filter(repeated).select(
-        "_pos",
-        pl.int_range(pl.len()).over("matching_key", order_by=[pl.coalesce("ims_idx", "pr_idx"), "pr_idx"]).alias("_n"),
+    rows = df.with_row_index("_pos").filter(maybe).filter(pl.col("matching_key").is_duplicated())
+    n = pl.int_range(pl.len()).over("matching_key", order_by=[pl.coalesce("ims_idx", "pr_idx"), "pr_idx"])
+    renamed = rows.with_columns(n.alias("_n")).select(
+        "_pos", pl.when(pl.col("_n") == 0).then(pl.col("matching_key"))
+        .otherwise(pl.format("{}#{}", pl.col("matching_key"), pl.col("_n") + 1)).alias("matching_key"),
     )
-    df = df.join(dup, on="_pos", how="left", maintain_order="left")
-    return df.with_columns(
-        pl.when(pl.col("_n").fill_null(0) == 0)
-        .then(pl.col("matching_key"))
-        .otherwise(pl.format("{}#{}", pl.col("matching_key"), pl.col("_n") + 1))
-        .alias("matching_key")
-    ).drop("_pos", "_n")
+    return df.with_columns(df["matching_key"].scatter(renamed["_pos"], renamed["matching_key"]))
