@@ -22,6 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import polars as pl
 
+from imsrecon.match.parts import is_part
 from imsrecon.result import MatchStatus, conform_result
 from imsrecon.sections import DocClass
 
@@ -86,7 +87,7 @@ def _signed(result: pl.DataFrame) -> pl.DataFrame:
 def itc_figures(result: pl.DataFrame) -> dict[str, pl.DataFrame]:
     """``by_category``: one row per category (documents, heads, itc); ``by_supplier``: per supplier
     GSTIN, the ITC of each category, sorted by ITC at risk (largest first)."""
-    rows = _signed(result)
+    rows = _signed(result).filter(~is_part())  # a part's amounts are in its document's pair
     sums = [pl.len().cast(pl.Int64).alias("documents"), *(pl.col(h).sum().round(2) for h in (*_HEADS, "itc"))]
     got = rows.group_by("category").agg(sums)
     present = set(got["category"].to_list())

@@ -20,6 +20,7 @@ from typing import Any
 import polars as pl
 
 from imsrecon.config import ConfigError
+from imsrecon.match.parts import is_part
 from imsrecon.normalise.scalar import per_distinct
 from imsrecon.result import MatchStatus
 
@@ -59,23 +60,27 @@ _spec_why = pl.when(pending_blocked).then(pl.lit("Pending is blocked for this re
 _diffs = pl.col("differences").fill_null("").str.replace_all(";", ", ")
 _differs = pl.lit("differs from your books (") + _diffs + pl.lit(")")
 DECLARE = "the ITC reduction will be declared on acceptance"
+# the engine's note on a pair (a document booked in parts), after the rule's own words
+_note = pl.when(pl.col("reason").is_not_null()).then(pl.lit("; ") + pl.col("reason")).otherwise(pl.lit(""))
 
 RULES: tuple[Rule, ...] = (
     Rule("not_in_ims", _status(MatchStatus.MISSING_IN_IMS), NONE,
          pl.lit("in your books but not in IMS: ask the supplier to report it")),
+    Rule("part_of_document", is_part(), NONE,
+         pl.col("reason") + pl.lit(": nothing to do")),
     Rule("booked_twice", _status(MatchStatus.DUPLICATE), NONE,
          pl.lit("booked twice in your books: ") + pl.col("reason").fill_null("")),
     Rule("credit_note_books_agree", _status(MatchStatus.EXACT, MatchStatus.PROBABLE) & specified, ACCEPT,
          pl.when(_status(MatchStatus.PROBABLE))
          .then(pl.lit("your books agree (identity inferred: check the number); "))
-         .otherwise(pl.lit("IMS and your books agree; ")) + pl.lit(DECLARE)),
-    Rule("books_agree", _status(MatchStatus.EXACT), ACCEPT, pl.lit("IMS and your books agree")),
+         .otherwise(pl.lit("IMS and your books agree; ")) + pl.lit(DECLARE) + _note),
+    Rule("books_agree", _status(MatchStatus.EXACT), ACCEPT, pl.lit("IMS and your books agree") + _note),
     Rule("books_agree_probably", _status(MatchStatus.PROBABLE), ACCEPT,
-         pl.lit("your books agree (identity inferred: check the number)")),
+         pl.lit("your books agree (identity inferred: check the number)") + _note),
     Rule("credit_note_differs_accept", _status(MatchStatus.MISMATCH) & specified_no_pending, ACCEPT,
          _differs + pl.lit("; ") + _spec_why + pl.lit(": accept, your books hold this credit note; ") + pl.lit(DECLARE)),
     Rule("differs_keep_pending", _status(MatchStatus.MISMATCH) & ~pending_blocked, PENDING,
-         _differs + pl.lit(": keep pending until resolved")),
+         _differs + pl.lit(": keep pending until resolved") + _note),
     Rule("differs_import_accept", _status(MatchStatus.MISMATCH) & import_of_goods, ACCEPT,
          _differs + pl.lit("; import of goods cannot be rejected and Pending is blocked")),
     Rule("differs_reject", _status(MatchStatus.MISMATCH), REJECT,

@@ -20,6 +20,7 @@ from imsrecon.match.compare import (
 from imsrecon.match.explain import explain_unpaired
 from imsrecon.match.numbers import NumberLevel, with_cores
 from imsrecon.match.pairs import PAIRS_SCHEMA
+from imsrecon.match.parts import booked_in_parts, compared_on_sums, notes_of_parts
 from imsrecon.model import AMOUNT_HEADS, keep_rows
 from imsrecon.result import MatchStatus
 
@@ -185,18 +186,26 @@ def match_documents(ims: pl.DataFrame, pr: pl.DataFrame, config: MatchConfig) ->
 
     # of the chosen pairs, only what the pairs frame and the comparison texts read
     kept = ["i", "j", "differences", "score", *COMPARISON_FIELDS]
-    paired = with_comparison(pl.concat([c.select(kept) for c in chosen], how="vertical_relaxed"))
-    pairs = paired.select(
+    stacked = pl.concat([c.select(kept) for c in chosen], how="vertical_relaxed")
+    # 5. a document booked in parts: the paired row and the open rows of its identity add up
+    split = booked_in_parts(stacked, right, open_r, config)
+    pair_notes, part_rows = notes_of_parts(split, left, right)
+    if split.height:
+        stacked = compared_on_sums(stacked, split)
+        open_r = open_r.join(part_rows.select("j"), on="j", how="anti")
+    paired = with_comparison(stacked)
+    pairs = paired.join(pair_notes, on=["i", "j"], how="left").select(
         "i", "j",
         pl.when(pl.col("differences") != "").then(pl.lit(MatchStatus.MISMATCH.value))
         .when(pl.col("num_level") >= NumberLevel.EQUAL_NORM).then(pl.lit(MatchStatus.EXACT.value))
         .otherwise(pl.lit(MatchStatus.PROBABLE.value)).alias("match_status"),
-        "differences", "score", "comparison",
+        "differences", "score", "note",
+        (pl.col("comparison") + pl.col("_comparison_tail").fill_null("")).alias("comparison"),
     )
     unpaired = explain_unpaired(
         left, right, open_l, open_r, copies, paired, pl.concat(compared, how="diagonal_relaxed"), config
     )
-    out = pl.concat([pairs, unpaired], how="diagonal_relaxed").rename({"i": "ims_idx", "j": "pr_idx"})
+    out = pl.concat([pairs, unpaired, part_rows], how="diagonal_relaxed").rename({"i": "ims_idx", "j": "pr_idx"})
     return out.select([
         (pl.col(c) if c in out.columns else pl.lit(None)).cast(t).alias(c) for c, t in PAIRS_SCHEMA.items()
     ])

@@ -1,0 +1,109 @@
+"""Documents booked in parts: one supplier document entered in the register as several rows of
+the same identity (one invoice booked against two goods receipts, goods and freight in separate
+vouchers, two cost centres) whose amounts agree with IMS only when added up.
+
+The strong pass pairs the IMS document with one of the parts (the number is the same, so the
+identity is sure) as a mismatch, and the other parts would look like a double booking. Here a
+paired document whose amounts differ is checked against the sum of its row and the unpaired
+register rows of the same identity: when every amount head agrees within tolerance, the pair is
+compared on the sums and the other rows are reported as its parts (category ``duplicate``, the
+issue's word for a second register row of a paired document, with a note that says which).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from imsrecon.config import MatchConfig
+from imsrecon.match.candidates import IDENTITY
+from imsrecon.match.compare import score_for_level, within_tolerance
+from imsrecon.model import AMOUNT_HEADS
+from imsrecon.result import MatchStatus
+
+PART_NOTE = "part of a document booked in parts"
+
+
+def is_part() -> pl.Expr:
+    """Result rows that are the other parts of a document booked in parts (their amounts are in
+    the pair's: counted there, never again)."""
+    return (pl.col("match_status") == MatchStatus.DUPLICATE.value) & pl.col("reason").fill_null("").str.contains(
+        PART_NOTE, literal=True
+    )
+_AMOUNT_DIFFERENCE = "|".join(AMOUNT_HEADS)
+
+
+def booked_in_parts(stacked: pl.DataFrame, right: pl.DataFrame, open_r: pl.DataFrame, config: MatchConfig) -> pl.DataFrame:
+    """For every pair of ``stacked`` (i, j, differences, amounts ``_l``/``_r``) that is a document
+    booked in parts: i, j, ``parts`` (the other rows' j) and the summed amounts as ``{head}_sum``."""
+    empty = pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32, "parts": pl.List(pl.UInt32),
+                                 **{f"{h}_sum": pl.Float64 for h in AMOUNT_HEADS}})
+    differs = stacked.filter(pl.col("differences").str.contains(_AMOUNT_DIFFERENCE))
+    if differs.height == 0 or open_r.height == 0:
+        return empty
+    ident = right.select("j", *IDENTITY)
+    heads = differs.select("i", "j", *[f"{h}_{s}" for h in AMOUNT_HEADS for s in "lr"]).join(ident, on="j")
+    # an identity paired more than once (the same number twice in IMS) cannot say whose parts are whose
+    paired_ident = stacked.select("j").join(ident, on="j").group_by(IDENTITY).len()
+    heads = heads.join(paired_ident.filter(pl.col("len") == 1).drop("len"), on=IDENTITY, how="semi")
+    parts = open_r.select(pl.col("j").alias("part"), *IDENTITY, *AMOUNT_HEADS)
+    joined = heads.join(parts, on=IDENTITY)  # a null in the identity never joins
+    if joined.height == 0:
+        return empty
+    summed = joined.group_by("i", "j").agg(
+        pl.col("part").sort().alias("parts"),
+        *[(pl.col(f"{h}_r").first() + pl.col(h).sum()).alias(f"{h}_sum") for h in AMOUNT_HEADS],
+        *[pl.col(f"{h}_l").first() for h in AMOUNT_HEADS],
+    )
+    agree = pl.all_horizontal(within_tolerance(pl.col(f"{h}_l"), pl.col(f"{h}_sum"), config) for h in AMOUNT_HEADS)
+    return summed.filter(agree).select(empty.columns)
+
+
+def compared_on_sums(stacked: pl.DataFrame, split: pl.DataFrame) -> pl.DataFrame:
+    """``stacked`` with the split pairs' register amounts replaced by the sums of their parts and
+    the amount heads taken out of their differences (the sums agree)."""
+    if split.height == 0:
+        return stacked
+    sums = split.select("i", "j", *[f"{h}_sum" for h in AMOUNT_HEADS], pl.lit(True).alias("_split"))
+    out = stacked.join(sums, on=["i", "j"], how="left", maintain_order="left")
+    is_split = pl.col("_split").fill_null(False)
+    kept = pl.col("differences").str.split(";").list.eval(
+        pl.element().filter(~pl.element().is_in(list(AMOUNT_HEADS)))
+    ).list.join(";")
+    out = out.with_columns(
+        *[pl.when(is_split).then(pl.col(f"{h}_sum")).otherwise(pl.col(f"{h}_r")).alias(f"{h}_r") for h in AMOUNT_HEADS],
+        pl.when(is_split).then(kept).otherwise(pl.col("differences")).alias("differences"),
+    )
+    # a pair that now agrees in everything scores as an exact pair of its number level
+    agrees = is_split & (pl.col("differences") == "")
+    return out.with_columns(
+        pl.when(agrees).then(score_for_level(pl.col("num_level"))).otherwise(pl.col("score")).alias("score")
+    ).drop(*[f"{h}_sum" for h in AMOUNT_HEADS], "_split")
+
+
+def notes_of_parts(split: pl.DataFrame, left: pl.DataFrame, right: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(i, j, note, _comparison_tail) for the split pairs; (j, match_status, note) for their
+    other parts."""
+    rows = right.select(pl.col("j"), pl.col("src_row"))
+    parts = split.select("i", "j", pl.col("parts").alias("part")).explode("part")
+    parts = parts.join(rows.rename({"j": "part", "src_row": "_part_row"}), on="part", how="left")
+    parts = parts.join(rows.rename({"src_row": "_head_row"}), on="j", how="left")
+    parts = parts.join(left.select(pl.col("i"), pl.col("ims_section"), pl.col("doc_no")), on="i", how="left")
+    every_row = pl.concat([
+        parts.select("i", "j", pl.col("_part_row").alias("_row")),
+        parts.select("i", "j", pl.col("_head_row").alias("_row")).unique(),
+    ])
+    listed = every_row.group_by("i", "j").agg(
+        pl.col("_row").sort().cast(pl.String).str.join(", ").alias("_rows"), (pl.len() - 1).alias("_n")
+    )
+    pair_notes = listed.select(
+        "i", "j",
+        pl.format("booked in {} parts in your books (register rows {}), which together agree",
+                  pl.col("_n") + 1, pl.col("_rows")).alias("note"),
+        pl.format(" booked_in_parts={}", pl.col("_n") + 1).alias("_comparison_tail"),
+    )
+    part_rows = parts.select(
+        pl.col("part").alias("j"), pl.lit(MatchStatus.DUPLICATE.value).alias("match_status"),
+        pl.format("{}: with register row {} it makes up IMS {} {}", pl.lit(PART_NOTE), pl.col("_head_row"),
+                  pl.col("ims_section").str.to_uppercase(), pl.col("doc_no")).alias("note"),
+    )
+    return pair_notes, part_rows

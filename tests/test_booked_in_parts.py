@@ -1,0 +1,82 @@
+"""A supplier document booked in parts (several register rows of one identity whose amounts only
+add up to the IMS document's): paired on the sums, the other rows reported as its parts, never
+as a double booking, and their ITC counted once."""
+
+from __future__ import annotations
+
+import polars as pl
+from builders import S1, doc, pairs_of, run
+
+from imsrecon.figures import itc_figures
+
+IMS = doc("ims", "INV-77", tv=10000.0, cgst=900.0, sgst=900.0)
+
+
+def _parts(result: pl.DataFrame) -> pl.DataFrame:
+    return result.filter(pl.col("match_status") == "duplicate").sort("pr_row")
+
+
+def test_two_parts_pair_as_one_document():
+    pr = [doc("pr", "INV/77", tv=6000.0, cgst=540.0, sgst=540.0, row=1),
+          doc("pr", "inv-077", tv=4000.0, cgst=360.0, sgst=360.0, row=2)]
+    result = run([IMS], pr)
+    status, head = pairs_of(result)["INV-77"]
+    assert status == "exact"
+    pair = result.filter(pl.col("ims_doc_no") == "INV-77").row(0, named=True)
+    assert pair["differences"] == "" and pair["recommended_action"] == "Accept"
+    assert "booked in 2 parts in your books (register rows 1, 2)" in pair["reason"]
+    assert pair["comparison"].endswith("taxable_value=equal igst=equal cgst=equal sgst=equal cess=equal booked_in_parts=2")
+    assert pair["pr_taxable_value"] in (6000.0, 4000.0)  # the row's own amounts: traceable to it
+    part = _parts(result).row(0, named=True)
+    assert part["pr_row"] == 3 - head and part["recommendation_rule"] == "part_of_document"
+    assert part["recommended_action"] == "" and f"with register row {head} it makes up IMS B2B INV-77" in part["reason"]
+
+
+def test_three_parts_on_different_days_and_the_itc_counted_once():
+    pr = [doc("pr", "INV-77", tv=5000.0, cgst=450.0, sgst=450.0, row=1, date="2025-04-01"),
+          doc("pr", "INV-77", tv=3000.0, cgst=270.0, sgst=270.0, row=2, date="2025-04-05"),
+          doc("pr", "INV-77", tv=2000.5, cgst=180.0, sgst=180.0, row=3, date="2025-04-09")]  # 0.50 within ₹1
+    result = run([IMS], pr)
+    assert pairs_of(result)["INV-77"] == ("exact", 1)  # the part of the document's own date heads it
+    assert _parts(result)["pr_row"].to_list() == [2, 3]
+    figures = itc_figures(result)["by_category"].to_dicts()
+    by = {f["category"]: f for f in figures}
+    assert by["available"]["itc"] == 1800.0 and by["available"]["documents"] == 1
+    assert by["at_risk"]["documents"] == 0
+
+
+def test_parts_that_do_not_add_up_stay_a_mismatch_and_a_double_booking():
+    pr = [doc("pr", "INV-77", tv=6000.0, cgst=540.0, sgst=540.0, row=1),
+          doc("pr", "INV-77", tv=3000.0, cgst=270.0, sgst=270.0, row=2)]
+    result = run([IMS], pr)
+    assert pairs_of(result)["INV-77"][0] == "mismatch"
+    part = _parts(result).row(0, named=True)
+    assert part["recommendation_rule"] == "booked_twice" and "booked twice" in part["reason"]
+    assert itc_figures(result)["by_category"].filter(pl.col("category") == "at_risk")["documents"][0] == 2
+
+
+def test_a_date_difference_of_the_heading_part_is_still_named():
+    pr = [doc("pr", "INV-77", tv=6000.0, cgst=540.0, sgst=540.0, row=1, date="2025-04-02"),
+          doc("pr", "INV-77", tv=4000.0, cgst=360.0, sgst=360.0, row=2, date="2025-04-02")]
+    pair = run([IMS], pr).filter(pl.col("ims_doc_no") == "INV-77").row(0, named=True)
+    assert pair["match_status"] == "mismatch" and pair["differences"] == "doc_date"
+    assert "booked in 2 parts" in pair["reason"]
+
+
+def test_the_same_number_twice_in_ims_is_not_guessed_apart():
+    """Two IMS documents of one identity: whose parts are whose cannot be told, so nothing is summed."""
+    ims = [IMS, doc("ims", "INV-77", tv=10000.0, cgst=900.0, sgst=900.0, row=2)]
+    pr = [doc("pr", "INV-77", tv=6000.0, cgst=540.0, sgst=540.0, row=1),
+          doc("pr", "INV-77", tv=4000.0, cgst=360.0, sgst=360.0, row=2),
+          doc("pr", "INV-77", tv=7000.0, cgst=630.0, sgst=630.0, row=3)]
+    result = run(ims, pr)
+    assert "booked in" not in " ".join(result["reason"].drop_nulls().to_list())
+    assert result.filter(pl.col("ims_doc_no").is_not_null())["match_status"].to_list() == ["mismatch", "mismatch"]
+
+
+def test_an_exact_copy_beside_the_parts_is_still_a_double_booking():
+    pr = [doc("pr", "INV-77", tv=10000.0, cgst=900.0, sgst=900.0, row=1),
+          doc("pr", "INV-77", tv=10000.0, cgst=900.0, sgst=900.0, row=2, supplier=S1)]
+    result = run([IMS], pr)
+    assert pairs_of(result)["INV-77"] == ("exact", 1)
+    assert _parts(result).row(0, named=True)["recommendation_rule"] == "booked_twice"
