@@ -110,6 +110,14 @@ def _check_pairs_against_data(data: DemoData, ims: pl.DataFrame) -> None:
     party_gstin = pr.filter(pl.col("gstin").is_not_null()).group_by("party").agg(pl.col("gstin").unique())
     pairs = pairs.join(party_gstin.rename({"gstin": "party_gstins"}), on="party", how="left")
     heads = {"txval": "taxable_value", "iamt": "igst", "camt": "cgst", "samt": "sgst", "cess": "cess"}
+    # a document booked in parts: its row's amounts and its part's (same GSTIN and number) add up
+    part_rows = data.truth.filter(pl.col("trap") == "booked_in_parts", pl.col("ims_section").is_null())
+    part_sums = pr.join(part_rows.select("pr_row"), on="pr_row").group_by("gstin", "doc_no").agg(
+        pl.col(r).sum().alias(f"_part_{r}") for r in heads.values())
+    split = pl.col("trap") == "booked_in_parts"
+    pairs = pairs.join(part_sums, on=["gstin", "doc_no"], how="left").with_columns(
+        pl.when(split).then(pl.col(r) + pl.col(f"_part_{r}")).otherwise(pl.col(r)).alias(r) for r in heads.values())
+    assert pairs.filter(split & pl.col("_part_taxable_value").is_null()).height == 0
     derived = pairs.with_columns(
         pl.concat_str([
             pl.when((pl.col(f"i_{h}") - pl.col(r)).abs() > 1.0).then(pl.lit(r)) for h, r in heads.items()

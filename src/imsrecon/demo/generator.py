@@ -200,7 +200,7 @@ def _shared(values: pl.Series) -> list[Any]:
 
 def _truth(docs: pl.DataFrame, sup: pl.DataFrame, plan: Plan, rows: pl.DataFrame, ims_order: np.ndarray) -> pl.DataFrame:
     n = docs.height
-    primary = rows.filter(~pl.col("is_dup"))
+    primary = rows.filter(~pl.col("is_dup") & ~pl.col("is_part"))
     pr_row = np.full(n, -1, dtype=np.int64)
     pr_row[primary["doc"].to_numpy()] = primary["pr_row"].to_numpy()
     booked = docs["booked"].to_numpy()
@@ -235,9 +235,10 @@ def _truth(docs: pl.DataFrame, sup: pl.DataFrame, plan: Plan, rows: pl.DataFrame
         "trap": [trap[i] if booked[i] else "" for i in o.tolist()],
     }, schema=TRUTH_SCHEMA)
     kind = docs["kind"].to_numpy()
-    extra = rows.filter(pl.col("is_dup") | pl.Series(kind[rows["doc"].to_numpy()] != "ims"))
+    extra = rows.filter(pl.col("is_dup") | pl.col("is_part") | pl.Series(kind[rows["doc"].to_numpy()] != "ims"))
     k = kind[extra["doc"].to_numpy()]
-    dup = extra["is_dup"].to_numpy()
+    part = extra["is_part"].to_numpy()
+    dup = extra["is_dup"].to_numpy() | part
     pr_part = pl.DataFrame({
         "expected_status": np.where(dup, "duplicate", np.where(k == "rcm", "reverse_charge", "missing_in_ims")).tolist(),
         "ims_section": [None] * extra.height,
@@ -245,6 +246,6 @@ def _truth(docs: pl.DataFrame, sup: pl.DataFrame, plan: Plan, rows: pl.DataFrame
         "ims_doc_no": [None] * extra.height,
         "pr_row": extra["pr_row"],
         "expected_differences": [""] * extra.height,
-        "trap": np.where(dup, "booked_twice", "").tolist(),
+        "trap": np.where(part, "booked_in_parts", np.where(dup, "booked_twice", "")).tolist(),
     }, schema=TRUTH_SCHEMA)
     return pl.concat([ims_part, pr_part])

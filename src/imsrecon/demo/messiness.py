@@ -33,6 +33,7 @@ TRAP_STATUS: dict[str, str] = {
     "blank_gstin_filled": "exact",  # GSTIN blank, the party has it on other rows
     "negative_credit_note": "exact",  # credit note booked with negative amounts
     "booked_twice": "duplicate",  # the second PR row is a duplicate
+    "booked_in_parts": "duplicate",  # booked as two rows whose amounts add up: the second is its part
     "recurring_amount": "exact",  # same amount billed every month (rent, retainer)
 }
 
@@ -69,6 +70,7 @@ class Messiness:
     blank_gstin_filled: float = 0.01
     negative_credit_note: float = 0.015
     booked_twice: float = 0.01
+    booked_in_parts: float = 0.005
     recurring_amount: float = 0.02
     # cosmetic: how cells are written; never changes the truth
     indian_grouping: float = 0.15  # "1,18,000.00" instead of "118000.00"

@@ -20,13 +20,18 @@ def register_rows(rng: np.random.Generator, docs: pl.DataFrame, sup: pl.DataFram
     booked = docs["booked"].to_numpy()
     idx = np.flatnonzero(booked)
     dup_idx = np.flatnonzero(booked & plan.dup)
-    rows = np.concatenate([idx, dup_idx])
-    is_dup = np.concatenate([np.zeros(len(idx), dtype=bool), np.ones(len(dup_idx), dtype=bool)])
+    part_idx = np.flatnonzero(booked & plan.split)
+    rows = np.concatenate([idx, dup_idx, part_idx])
+    is_dup = np.concatenate([np.zeros(len(idx), dtype=bool), np.ones(len(dup_idx), dtype=bool),
+                             np.zeros(len(part_idx), dtype=bool)])
+    is_part = np.concatenate([np.zeros(len(idx) + len(dup_idx), dtype=bool), np.ones(len(part_idx), dtype=bool)])
+    later = is_dup | is_part  # a second booking comes after the first
     vdays = plan.vdays[rows].copy()
     vdays[is_dup] = np.minimum(vdays[is_dup] + rng.integers(0, 15, size=len(dup_idx)), D_END)
+    vdays[is_part] = np.minimum(vdays[is_part] + (rows[is_part] % 15), D_END)  # (no draw: other traps keep their data)
     tie = rng.random(len(rows))
-    order = np.lexsort((tie, is_dup, vdays))
-    rows, is_dup, vdays = rows[order], is_dup[order], vdays[order]
+    order = np.lexsort((tie, later, vdays))
+    rows, is_dup, is_part, vdays = rows[order], is_dup[order], is_part[order], vdays[order]
 
     family = docs["family"].to_numpy()[rows]
     vclass = np.where(family == 1, "credit_note", np.where(family == 2, "debit_note", "invoice")).astype(object)
@@ -37,11 +42,17 @@ def register_rows(rng: np.random.Generator, docs: pl.DataFrame, sup: pl.DataFram
     ims_sum = sum(docs[h].to_numpy()[rows] for h in HEADS)
     pr_sum = sum(amounts.values())
     total = np.round(docs["val"].to_numpy()[rows] + (pr_sum - ims_sum), 2)
+    # a document booked in parts: the first row takes a share (55-85 %) of every amount, the part the rest
+    split = plan.split[rows]
+    share = 0.55 + 0.3 * ((rows * 2654435761) % 1000) / 1000.0
+    for values in (*amounts.values(), total):
+        first = np.round(values * share, 2)
+        values[:] = np.where(split, np.where(is_part, np.round(values - first, 2), first), values)
     pr_days = plan.pr_days[rows]
     gstin = np.array(sup["gstin"].to_list(), dtype=object)[pr_sup]
     gstin[plan.gstin_blank[rows]] = None
     frame = pl.DataFrame({
-        "doc": rows, "is_dup": is_dup, "pr_row": np.arange(1, len(rows) + 1, dtype=np.int64),
+        "doc": rows, "is_dup": is_dup, "is_part": is_part, "pr_row": np.arange(1, len(rows) + 1, dtype=np.int64),
         "party_name": pl.Series(np.array(sup["name"].to_list(), dtype=object)[pr_sup].tolist(), dtype=pl.String),
         "supplier_gstin": pl.Series(gstin.tolist(), dtype=pl.String),
         "doc_no": pl.Series([plan.pr_no[i] for i in rows.tolist()], dtype=pl.String),

@@ -87,6 +87,7 @@ class Plan:
     negative: np.ndarray
     as_invoice: np.ndarray  # a credit note booked with an invoice voucher type
     dup: np.ndarray
+    split: np.ndarray  # booked as two rows whose amounts add up to the document's
     vdays: np.ndarray  # voucher (booking) date
 
 
@@ -166,6 +167,7 @@ def plan_register(rng: np.random.Generator, docs: pl.DataFrame, sup: pl.DataFram
         trap=trap, pr_no=pr_no, pr_sup=s.copy(), gstin_blank=np.zeros(n, dtype=bool), pr_days=days.copy(),
         date_blank=np.zeros(n, dtype=bool), amounts={h: docs[h].to_numpy().copy() for h in HEADS},
         negative=np.zeros(n, dtype=bool), as_invoice=np.zeros(n, dtype=bool), dup=np.zeros(n, dtype=bool),
+        split=np.zeros(n, dtype=bool),
         vdays=np.zeros(n, dtype=np.int64),
     )
     base = (kind == "ims") & booked & (amend == 0)
@@ -196,7 +198,7 @@ def plan_register(rng: np.random.Generator, docs: pl.DataFrame, sup: pl.DataFram
     family = docs["family"].to_numpy()
     order = ("transposed_digits_collision", "branch_prefix_dropped", "wrong_branch_gstin", "igst_as_cgst_sgst",
              "negative_credit_note", "fy_token", "typo", "transposed_digits", "number_format", "value_diff",
-             "date_diff", "rounding", "blank_doc_date", "booked_twice", "blank_gstin_filled")
+             "date_diff", "rounding", "blank_doc_date", "booked_twice", "booked_in_parts", "blank_gstin_filled")
     for name in order:
         target = counts[name]
         if target <= 0:
@@ -220,7 +222,7 @@ def plan_register(rng: np.random.Generator, docs: pl.DataFrame, sup: pl.DataFram
                 elig = (iamt >= 10) & (inv_typ == "R")
             elif name == "negative_credit_note":
                 elig = family == 1
-            elif name == "value_diff":
+            elif name in ("value_diff", "booked_in_parts"):
                 elig = plan.amounts["txval"] >= 1000
             elif name == "blank_doc_date":  # needs a voucher date to stand in
                 elig = np.full(n, spec.has("doc_date") and spec.has("voucher_date"))
@@ -310,6 +312,7 @@ def _apply_effects(rng: np.random.Generator, plan: Plan, docs: pl.DataFrame) -> 
     plan.negative[i] = True
     plan.as_invoice[i] = rng.random(len(i)) < 0.6
     plan.dup[sel("booked_twice")] = True
+    plan.split[sel("booked_in_parts")] = True
     vd = np.clip(days + docs["lag"].to_numpy(), D_START, D_END)
     plan.vdays[:] = np.where(plan.date_blank, vd, np.maximum(vd, np.minimum(plan.pr_days, D_END)))
 

@@ -188,7 +188,7 @@ def match_documents(ims: pl.DataFrame, pr: pl.DataFrame, config: MatchConfig) ->
     kept = ["i", "j", "differences", "score", *COMPARISON_FIELDS]
     stacked = pl.concat([c.select(kept) for c in chosen], how="vertical_relaxed")
     # 5. a document booked in parts: the paired row and the open rows of its identity add up
-    split = booked_in_parts(stacked, right, open_r, config)
+    split = booked_in_parts(stacked, left, right, open_r, config)
     pair_notes, part_rows = notes_of_parts(split, left, right)
     if split.height:
         stacked = compared_on_sums(stacked, split)

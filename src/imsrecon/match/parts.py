@@ -17,6 +17,7 @@ import polars as pl
 from imsrecon.config import MatchConfig
 from imsrecon.match.candidates import IDENTITY
 from imsrecon.match.compare import score_for_level, within_tolerance
+from imsrecon.match.numbers import NumberLevel
 from imsrecon.model import AMOUNT_HEADS
 from imsrecon.result import MatchStatus
 
@@ -29,41 +30,76 @@ def is_part() -> pl.Expr:
     return (pl.col("match_status") == MatchStatus.DUPLICATE.value) & pl.col("reason").fill_null("").str.contains(
         PART_NOTE, literal=True
     )
+
+
 _AMOUNT_DIFFERENCE = "|".join(AMOUNT_HEADS)
 
 
-def booked_in_parts(stacked: pl.DataFrame, right: pl.DataFrame, open_r: pl.DataFrame, config: MatchConfig) -> pl.DataFrame:
-    """For every pair of ``stacked`` (i, j, differences, amounts ``_l``/``_r``) that is a document
-    booked in parts: i, j, ``parts`` (the other rows' j) and the summed amounts as ``{head}_sum``."""
-    empty = pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32, "parts": pl.List(pl.UInt32),
-                                 **{f"{h}_sum": pl.Float64 for h in AMOUNT_HEADS}})
+def booked_in_parts(
+    stacked: pl.DataFrame, left: pl.DataFrame, right: pl.DataFrame, open_r: pl.DataFrame, config: MatchConfig
+) -> pl.DataFrame:
+    """For every pair of ``stacked`` (i, j, differences, num_level, amounts ``_l``/``_r``) that is
+    a document booked in parts: i, ``_was`` (the paired row), j (the row that heads the parts:
+    the first booked of those with the paired row's date and place of supply), ``parts`` (the
+    other rows), its ``num_level`` and the summed amounts as ``{head}_sum``."""
+    empty = pl.DataFrame(schema={"i": pl.UInt32, "_was": pl.UInt32, "j": pl.UInt32, "parts": pl.List(pl.UInt32),
+                                 "num_level": pl.Int8, **{f"{h}_sum": pl.Float64 for h in AMOUNT_HEADS}})
     differs = stacked.filter(pl.col("differences").str.contains(_AMOUNT_DIFFERENCE))
     if differs.height == 0 or open_r.height == 0:
         return empty
     ident = right.select("j", *IDENTITY)
-    heads = differs.select("i", "j", *[f"{h}_{s}" for h in AMOUNT_HEADS for s in "lr"]).join(ident, on="j")
-    # an identity paired more than once (the same number twice in IMS) cannot say whose parts are whose
-    paired_ident = stacked.select("j").join(ident, on="j").group_by(IDENTITY).len()
-    heads = heads.join(paired_ident.filter(pl.col("len") == 1).drop("len"), on=IDENTITY, how="semi")
+    heads = differs.select("i", "j", "num_level", *[f"{h}_{s}" for h in AMOUNT_HEADS for s in "lr"]).join(ident, on="j")
+    # an identity that IMS holds more than once (the same number twice) cannot say whose parts are whose
+    in_ims = left.select(IDENTITY).join(heads.select(IDENTITY), on=IDENTITY, how="semi").group_by(IDENTITY).len()
+    heads = heads.join(in_ims.filter(pl.col("len") > 1).drop("len"), on=IDENTITY, how="anti")
     parts = open_r.select(pl.col("j").alias("part"), *IDENTITY, *AMOUNT_HEADS)
     joined = heads.join(parts, on=IDENTITY)  # a null in the identity never joins
     if joined.height == 0:
         return empty
     summed = joined.group_by("i", "j").agg(
-        pl.col("part").sort().alias("parts"),
+        pl.col("part").alias("parts"), pl.col("num_level").first(),
         *[(pl.col(f"{h}_r").first() + pl.col(h).sum()).alias(f"{h}_sum") for h in AMOUNT_HEADS],
         *[pl.col(f"{h}_l").first() for h in AMOUNT_HEADS],
     )
     agree = pl.all_horizontal(within_tolerance(pl.col(f"{h}_l"), pl.col(f"{h}_sum"), config) for h in AMOUNT_HEADS)
-    return summed.filter(agree).select(empty.columns)
+    return _first_booking_heads(summed.filter(agree).rename({"j": "_was"}), left, right).select(empty.columns)
+
+
+def _first_booking_heads(split: pl.DataFrame, left: pl.DataFrame, right: pl.DataFrame) -> pl.DataFrame:
+    """``split`` with j: of the rows sharing the paired row's date and place of supply, the first
+    in the register (so the pair does not depend on which part the assignment happened to take),
+    ``parts`` the others, and the number level recomputed for j (as written or normalised)."""
+    members = pl.concat([
+        split.select("i", "_was", pl.col("_was").alias("m")),
+        split.select("i", "_was", pl.col("parts").alias("m")).explode("m"),
+    ])
+    facts = ["src_row", "doc_date", "place_of_supply", "doc_no"]
+    members = members.join(right.select(pl.col("j").alias("m"), *facts), on="m").join(
+        right.select(pl.col("j").alias("_was"), *[pl.col(f).alias(f"_was_{f}") for f in facts[1:3]]), on="_was"
+    )
+    alike = pl.col("doc_date").eq_missing(pl.col("_was_doc_date")) & pl.col("place_of_supply").eq_missing(
+        pl.col("_was_place_of_supply"))
+    first = members.filter(alike).sort("src_row").group_by("i", "_was").agg(
+        pl.col("m").first().alias("j"), pl.col("doc_no").first().alias("_head_no"))
+    others = members.join(first, on=["i", "_was"]).filter(pl.col("m") != pl.col("j")).group_by("i", "_was").agg(
+        pl.col("m").sort().alias("parts"))
+    out = split.drop("parts").join(first, on=["i", "_was"]).join(others, on=["i", "_was"])
+    out = out.join(left.select("i", pl.col("doc_no").alias("_ims_no")), on="i")
+    as_written = pl.col("_ims_no").str.strip_chars().str.to_uppercase() == pl.col("_head_no").str.strip_chars().str.to_uppercase()
+    level = pl.when(pl.col("num_level") < NumberLevel.EQUAL_NORM).then(pl.col("num_level")).when(as_written).then(
+        pl.lit(NumberLevel.EQUAL)).otherwise(pl.lit(NumberLevel.EQUAL_NORM))
+    return out.with_columns(level.cast(pl.Int8).alias("num_level"))
 
 
 def compared_on_sums(stacked: pl.DataFrame, split: pl.DataFrame) -> pl.DataFrame:
-    """``stacked`` with the split pairs' register amounts replaced by the sums of their parts and
-    the amount heads taken out of their differences (the sums agree)."""
+    """``stacked`` with each split pair headed by its first booking, its register amounts
+    replaced by the sums of its parts and the amount heads taken out of its differences (the
+    sums agree)."""
     if split.height == 0:
         return stacked
-    sums = split.select("i", "j", *[f"{h}_sum" for h in AMOUNT_HEADS], pl.lit(True).alias("_split"))
+    sums = split.select(pl.col("i"), pl.col("_was").alias("j"), pl.col("j").alias("_head"),
+                        pl.col("num_level").alias("_level"), *[f"{h}_sum" for h in AMOUNT_HEADS],
+                        pl.lit(True).alias("_split"))
     out = stacked.join(sums, on=["i", "j"], how="left", maintain_order="left")
     is_split = pl.col("_split").fill_null(False)
     kept = pl.col("differences").str.split(";").list.eval(
@@ -72,12 +108,14 @@ def compared_on_sums(stacked: pl.DataFrame, split: pl.DataFrame) -> pl.DataFrame
     out = out.with_columns(
         *[pl.when(is_split).then(pl.col(f"{h}_sum")).otherwise(pl.col(f"{h}_r")).alias(f"{h}_r") for h in AMOUNT_HEADS],
         pl.when(is_split).then(kept).otherwise(pl.col("differences")).alias("differences"),
+        pl.when(is_split).then(pl.col("_head")).otherwise(pl.col("j")).alias("j"),
+        pl.when(is_split).then(pl.col("_level")).otherwise(pl.col("num_level")).alias("num_level"),
     )
     # a pair that now agrees in everything scores as an exact pair of its number level
     agrees = is_split & (pl.col("differences") == "")
     return out.with_columns(
         pl.when(agrees).then(score_for_level(pl.col("num_level"))).otherwise(pl.col("score")).alias("score")
-    ).drop(*[f"{h}_sum" for h in AMOUNT_HEADS], "_split")
+    ).drop(*[f"{h}_sum" for h in AMOUNT_HEADS], "_split", "_head", "_level")
 
 
 def notes_of_parts(split: pl.DataFrame, left: pl.DataFrame, right: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
