@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import polars as pl
 from builders import S1, doc, pairs_of, run
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from imsrecon.figures import itc_figures
 
@@ -91,3 +93,33 @@ def test_an_exact_copy_beside_the_parts_is_still_a_double_booking():
     result = run([IMS], pr)
     assert pairs_of(result)["INV-77"] == ("exact", 1)
     assert _parts(result).row(0, named=True)["recommendation_rule"] == "booked_twice"
+
+
+@settings(max_examples=40, deadline=None)
+@given(shares=st.lists(st.integers(1, 99), min_size=1, max_size=3), off=st.sampled_from([0.0, 0.4, 2.0, -5.0]),
+       order=st.permutations(range(4)))
+def test_parts_that_add_up_always_pair_and_others_never(shares, off, order):
+    """An IMS document split at random into 2-4 rows (in any file order), the last part off by
+    ``off`` rupees of taxable value: within ₹1 the parts pair as one document headed by the
+    first row, beyond it nothing is summed; every row is reported once either way."""
+    cuts = sorted({*shares})
+    bounds = [0, *cuts, 100]
+    amounts = [(b - a) * 100.0 for a, b in zip(bounds, bounds[1:], strict=False)]  # taxable, sums to 10000
+    amounts[-1] += off
+    rows = sorted(range(len(amounts)), key=lambda k: order.index(k) if k < len(order) else k)
+    pr = [doc("pr", "INV-77", tv=amounts[k], cgst=round(amounts[k] * 0.09, 2), sgst=round(amounts[k] * 0.09, 2),
+              row=n + 1) for n, k in enumerate(rows)]
+    for p, k in zip(pr, rows, strict=True):  # the tax heads add up to the document's exactly
+        if k == len(amounts) - 1:
+            p["cgst"] = round(900.0 - sum(round(amounts[j] * 0.09, 2) for j in range(len(amounts) - 1)), 2)
+            p["sgst"] = p["cgst"]
+    result = run([IMS], pr)
+    assert sorted(result["pr_row"].drop_nulls().to_list()) == list(range(1, len(pr) + 1))
+    status, head = pairs_of(result)["INV-77"]
+    summed = abs(off) <= 1.0 and len(pr) > 1
+    if summed:
+        assert (status, head) == ("exact", 1)
+        assert _parts(result)["recommendation_rule"].to_list() == ["part_of_document"] * (len(pr) - 1)
+    else:
+        assert "booked in" not in (result.filter(pl.col("ims_doc_no") == "INV-77")["reason"][0] or "")
+        assert set(_parts(result)["recommendation_rule"].to_list()) <= {"booked_twice"}

@@ -192,7 +192,8 @@ def match_documents(ims: pl.DataFrame, pr: pl.DataFrame, config: MatchConfig) ->
     pair_notes, part_rows = notes_of_parts(split, left, right)
     if split.height:
         stacked = compared_on_sums(stacked, split)
-        open_r = open_r.join(part_rows.select("j"), on="j", how="anti")
+        # the parts and the row that now heads them (it may have been open) are all accounted for
+        open_r = open_r.join(pl.concat([part_rows.select("j"), split.select("j")]), on="j", how="anti")
     paired = with_comparison(stacked)
     pairs = paired.join(pair_notes, on=["i", "j"], how="left").select(
         "i", "j",
