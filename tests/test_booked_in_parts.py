@@ -123,3 +123,15 @@ def test_parts_that_add_up_always_pair_and_others_never(shares, off, order):
     else:
         assert "booked in" not in (result.filter(pl.col("ims_doc_no") == "INV-77")["reason"][0] or "")
         assert set(_parts(result)["recommendation_rule"].to_list()) <= {"booked_twice"}
+
+
+def test_a_row_that_would_make_up_two_documents_is_nobodys_part():
+    """IMS holds INV-77 and (as MH/INV-77, another number whose core is the same) a second
+    document; each is paired with a register row INV-77 and the one open row adds up for both."""
+    other = doc("ims", "MH/INV-77", tv=10000.0, cgst=900.0, sgst=900.0, row=2)
+    pr = [doc("pr", "INV-77", tv=6000.0, cgst=540.0, sgst=540.0, row=1),
+          doc("pr", "INV-77", tv=6000.0, cgst=540.0, sgst=540.0, row=2),
+          doc("pr", "INV-77", tv=4000.0, cgst=360.0, sgst=360.0, row=3)]
+    result = run([IMS, other], pr)
+    assert sorted(result["pr_row"].drop_nulls().to_list()) == [1, 2, 3]
+    assert "booked in" not in " ".join(result["reason"].drop_nulls().to_list())

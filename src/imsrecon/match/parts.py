@@ -62,7 +62,12 @@ def booked_in_parts(
         *[pl.col(f"{h}_l").first() for h in AMOUNT_HEADS],
     )
     agree = pl.all_horizontal(within_tolerance(pl.col(f"{h}_l"), pl.col(f"{h}_sum"), config) for h in AMOUNT_HEADS)
-    return _first_booking_heads(summed.filter(agree).rename({"j": "_was"}), left, right).select(empty.columns)
+    agreed = summed.filter(agree)
+    # a row that would make up two documents (two pairs of one register identity) is nobody's part
+    claims = agreed.select("parts").explode("parts").group_by("parts").len()
+    contested = claims.filter(pl.col("len") > 1)["parts"].implode()
+    agreed = agreed.filter(~pl.col("parts").list.eval(pl.element().is_in(contested)).list.any())
+    return _first_booking_heads(agreed.rename({"j": "_was"}), left, right).select(empty.columns)
 
 
 def _first_booking_heads(split: pl.DataFrame, left: pl.DataFrame, right: pl.DataFrame) -> pl.DataFrame:
