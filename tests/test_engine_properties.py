@@ -16,11 +16,14 @@ def documents(side: str):
     return st.lists(
         st.fixed_dictionaries({
             "no": st.sampled_from(NUMBERS), "date": st.sampled_from(DATES), "supplier": st.sampled_from(SUPPLIERS),
-            "tv": st.sampled_from([1000.0, 1000.5, 2000.0, 50000.0]), "cls": st.sampled_from(["invoice", "credit_note"]),
+            "tv": st.sampled_from([1000.0, 1000.5, 2000.0, 3000.0, 50000.0]),
+            "cls": st.sampled_from(["invoice", "credit_note"]),
         }),
         max_size=8,
-    ).map(lambda rows: [doc(side, r["no"], date=r["date"], supplier=r["supplier"], tv=r["tv"], cls=r["cls"], row=i + 1)
-                        for i, r in enumerate(rows)])
+    ).map(lambda rows: [  # tax in proportion, so that rows may add up to a document (booked in parts)
+        doc(side, r["no"], date=r["date"], supplier=r["supplier"], tv=r["tv"], cls=r["cls"], row=i + 1,
+            cgst=round(r["tv"] * 0.09, 2), sgst=round(r["tv"] * 0.09, 2))
+        for i, r in enumerate(rows)])
 
 
 @settings(max_examples=80, deadline=None)
