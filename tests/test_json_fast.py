@@ -88,11 +88,12 @@ def test_a_file_the_fast_reader_refuses_is_read_in_full(tmp_path):
     assert result.documents["doc_no"].to_list() == ["A1"]
 
 
-def test_a_key_seen_only_after_the_sample_is_still_read(tmp_path, monkeypatch):
+@pytest.mark.parametrize("number", ["A{}", "A:{}", 'A":{}'])  # colons in a text: the count of '":' decides
+def test_a_key_seen_only_after_the_sample_is_still_read(tmp_path, monkeypatch, number):
     from imsrecon.importers import json_fast
 
     monkeypatch.setattr(json_fast, "_SAMPLE_BYTES", 200)
-    recs = [{"stin": "29AAGCB1286Q1Z0", "inum": f"A{n}", "idt": "01-04-2025", "txval": 100, "action": "N"}
+    recs = [{"stin": "29AAGCB1286Q1Z0", "inum": number.format(n), "idt": "01-04-2025", "txval": 100, "action": "N"}
             for n in range(40)]
     recs[20]["action"] = "R"
     recs[21]["trdnm"] = "Only here Ltd"  # not in the first or last 200 bytes
