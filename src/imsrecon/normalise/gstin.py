@@ -50,7 +50,7 @@ def gstin_clean_expr(col: pl.Expr) -> pl.Expr:
         # a GSTIN with words around it ("27AAPFU0939F1ZV (Maharashtra)", "GSTIN: 27AAPF…"): the GSTIN
         found = s.str.extract(r"(?:^|[^0-9A-Z])(" + GSTIN_PATTERN.strip("^$") + r")(?:[^0-9A-Z]|$)", 1)
         s = pl.coalesce(found, s.str.replace_all(r"[^0-9A-Z]", ""))
-        return pl.when(s == "").then(None).otherwise(s)
+        return s.replace("", None)
 
     return per_distinct(col.cast(pl.String), clean, pl.String)
 
