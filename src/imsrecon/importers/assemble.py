@@ -14,7 +14,15 @@ import polars as pl
 from imsrecon.issues import RowIssue, Severity
 from imsrecon.model import AMOUNT_HEADS, DOCUMENT_SCHEMA, Side, add_flag, conform, keep_rows
 from imsrecon.normalise.amounts import amount_blank, parse_amount_series
-from imsrecon.normalise.dates import financial_year_expr, parse_date_series, tax_period_expr
+from imsrecon.normalise.dates import (
+    DAY_FIRST,
+    MONTH_FIRST,
+    DateOrderEvidence,
+    date_order_evidence,
+    financial_year_expr,
+    parse_date_series,
+    tax_period_expr,
+)
 from imsrecon.normalise.docno import doc_no_norm_expr
 from imsrecon.normalise.gstin import gstin_clean_expr
 from imsrecon.normalise.scalar import per_distinct
@@ -39,6 +47,8 @@ class RawFrame:
     recipient_gstin: str | None = None
     # sheet (or IMS section) -> its own display names, where one frame holds several
     display_by_sheet: dict[str, dict[str, str]] = field(default_factory=dict)
+    # day and month in numeric dates: DAY_FIRST or MONTH_FIRST, or None to tell from the dates
+    date_order: str | None = None
 
     def label(self, name: str, sheet: str | None = None) -> str:
         """The column name the user sees for a model field (per sheet where sheets differ)."""
@@ -82,8 +92,10 @@ def assemble(raw: RawFrame, keep: tuple[str, ...] = ()) -> tuple[pl.DataFrame, l
         [pl.col(n).cast(pl.String).str.strip_chars().alias(f"_raw_{n}") for n in text_amounts + dates]
         + [pl.col(n).cast(pl.Float64).round(2) for n in amounts if n in numeric]
     )
+    order, order_issues = _date_order(raw, df, dates)
+    issues += order_issues
     parsed = parsed.with_columns(
-        [parse_date_series(parsed[n]) for n in dates] + [parse_amount_series(parsed[n]) for n in text_amounts]
+        [parse_date_series(parsed[n], order) for n in dates] + [parse_amount_series(parsed[n]) for n in text_amounts]
     )
     masks = {n: pl.col(n).is_null() & ~amount_blank(pl.col(f"_raw_{n}")) for n in text_amounts}
     masks |= {n: (pl.col(f"_raw_{n}").fill_null("") != "") & pl.col(n).is_null() for n in dates}
@@ -178,6 +190,26 @@ def assemble(raw: RawFrame, keep: tuple[str, ...] = ()) -> tuple[pl.DataFrame, l
     if keep:
         docs = docs.with_columns(good.select([c for c in keep if c in good.columns]))
     return docs, issues
+
+
+def _date_order(raw: RawFrame, df: pl.DataFrame, dates: list[str]) -> tuple[str, list[RowIssue]]:
+    """The order of day and month for the whole file (one export, one locale): as the user set it,
+    else month-first only when some date can be read only that way and none only day-first. A
+    file-level warning says so, naming the columns, so that a wrong guess is seen."""
+    if raw.date_order is not None:
+        return raw.date_order, []
+    evidence = {n: date_order_evidence(df[n]) for n in dates}
+    total = sum(evidence.values(), DateOrderEvidence())
+    if total.order == DAY_FIRST:
+        return DAY_FIRST, []
+    columns = ", ".join(f"'{raw.label(n)}'" for n, e in evidence.items() if e.month_first)
+    reason = (
+        f"dates read month-first (MM/DD/YYYY, as Excel writes them on a computer set to US English): "
+        f"{total.month_first} distinct dates can only be month-first and none only day-first; "
+        'if that is wrong, set date_order = "day_first" under [options] in a mapping file'
+    )
+    return MONTH_FIRST, [RowIssue(Severity.WARNING, raw.file, None, columns.replace("'", ""), total.example,
+                                  reason, code="date_order")]
 
 
 def _bool_expr(name: str, columns: list[str]) -> pl.Expr:

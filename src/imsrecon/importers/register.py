@@ -68,7 +68,8 @@ class RegisterImporter:
         raw, type_issues = classify_documents(raw, mapping, path.name, display)
         raw, urp_issues = mark_unregistered(raw, path.name, display)
         raw, party_issues = fill_gstin_from_party(raw, path.name, display)
-        frame = RawFrame(raw, path.name, Side.PR, kind.value, display, options.recipient_gstin)
+        frame = RawFrame(raw, path.name, Side.PR, kind.value, display, options.recipient_gstin,
+                         date_order=mapping.date_order if mapping else None)
         keep = tuple(c for c, present in (("rate", has_rate), ("item", has_item)) if present)
         docs, found = assemble(frame, keep=keep)
         docs, agg_issues = aggregate_lines(docs, has_rate, has_voucher, path.name, has_item)

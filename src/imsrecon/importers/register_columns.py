@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from imsrecon.issues import InputFileError
+from imsrecon.normalise.dates import DATE_ORDERS
 from imsrecon.sections import DocClass
 
 # field -> header names, most specific first. The first name present in a file wins.
@@ -166,6 +167,7 @@ class ColumnMapping:
     document_types: dict[str, DocClass] = field(default_factory=dict)
     header_row: int | None = None
     source: str = ""
+    date_order: str | None = None  # DAY_FIRST or MONTH_FIRST; None: told from the dates
 
     @classmethod
     def load(cls, path: Path) -> ColumnMapping:
@@ -192,10 +194,17 @@ class ColumnMapping:
                 raise InputFileError(
                     path.name, f"[document_types] {typ!r} = {cls_name!r}: use invoice, credit_note or debit_note"
                 ) from None
-        header_row = data.get("options", {}).get("header_row")
+        options = data.get("options", {})
+        unknown = set(options) - {"header_row", "date_order"}
+        if unknown:
+            raise InputFileError(path.name, f"[options] {sorted(unknown)} unknown: options are header_row, date_order")
+        header_row = options.get("header_row")
         if header_row is not None and (not isinstance(header_row, int) or header_row < 1):
             raise InputFileError(path.name, "[options] header_row must be a row number (1 or more)")
-        return cls(columns, types, header_row, path.name)
+        date_order = options.get("date_order")
+        if date_order is not None and date_order not in DATE_ORDERS:
+            raise InputFileError(path.name, f"[options] date_order must be {' or '.join(map(repr, DATE_ORDERS))}")
+        return cls(columns, types, header_row, path.name, date_order)
 
     def document_type_map(self) -> dict[str, DocClass]:
         return {**DOCUMENT_TYPES, **self.document_types}
