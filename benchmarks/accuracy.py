@@ -55,10 +55,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     ap.add_argument("--mixes", nargs="+", default=list(MIXES))
     ap.add_argument("--show-wrong", type=int, default=0)
+    ap.add_argument("--layouts", nargs="+", default=["tally", "zoho", "busy", "plain", "plain_us"],
+                    help="register layouts, taken in turn (plain_us: dates month-first, as Excel in US English)")
     args = ap.parse_args(argv)
-    layouts = ["tally", "zoho", "busy", "plain"]
+    layouts = args.layouts
     totals = {"pairs_correct": 0.0, "predicted": 0, "true": 0, "rows_ok": 0.0, "rows": 0}
-    print(f"{'mix':<10} {'seed':>4} {'layout':<6} {'precision':>9} {'recall':>7} {'category':>8} {'diffs':>6} {'secs':>5}")
+    print(f"{'mix':<10} {'seed':>4} {'layout':<8} {'precision':>9} {'recall':>7} {'category':>8} {'diffs':>6} {'secs':>5}")
     for mix in args.mixes:
         for n, seed in enumerate(args.seeds):
             layout = layouts[(n + len(mix)) % len(layouts)]
@@ -66,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
             t = time.perf_counter()
             acc = run_one(args.size, seed, mix, layout, fmt)
             secs = time.perf_counter() - t
-            print(f"{mix:<10} {seed:>4} {layout:<6} {acc.pair_precision:>9.4f} {acc.pair_recall:>7.4f} "
+            print(f"{mix:<10} {seed:>4} {layout:<8} {acc.pair_precision:>9.4f} {acc.pair_recall:>7.4f} "
                   f"{acc.category_accuracy:>8.4f} {acc.differences_accuracy:>6.3f} {secs:>5.1f}")
             totals["pairs_correct"] += acc.pair_precision * acc.predicted_pairs
             totals["predicted"] += acc.predicted_pairs

@@ -17,7 +17,7 @@ from imsrecon.demo.layouts import LAYOUT_SPECS, LAYOUTS
 from imsrecon.demo.messiness import TRAP_STATUS
 from imsrecon.demo.writers import header_line_number, write_ims_json, write_pr
 from imsrecon.normalise.amounts import amount_expr
-from imsrecon.normalise.dates import date_expr
+from imsrecon.normalise.dates import FORMATS_BY_ORDER, date_expr
 from imsrecon.normalise.docno import doc_no_norm_expr
 from imsrecon.normalise.gstin import gstin_problem
 from imsrecon.sections import SECTIONS
@@ -47,6 +47,7 @@ def parsed_register(data: DemoData) -> pl.DataFrame:
     """The register text read back with the project's normalisers, by role."""
     spec = LAYOUT_SPECS[data.layout]
     cols = {role: header for role, header in spec.columns.items()}
+    formats = FORMATS_BY_ORDER[spec.date_order]  # the layout's own order (plain_us: month-first)
     out = data.pr.with_row_index("pr_row", offset=1).select(
         pl.col("pr_row").cast(pl.Int64),
         *[amount_expr(pl.col(cols[r])).fill_null(0.0).abs().alias(r)
@@ -54,8 +55,8 @@ def parsed_register(data: DemoData) -> pl.DataFrame:
         pl.col(cols["supplier_gstin"]).alias("gstin"),
         pl.col(cols["party_name"]).alias("party"),
         pl.col(cols["doc_no"]).alias("doc_no"),
-        date_expr(pl.col(cols["doc_date"])).alias("doc_date"),
-        (date_expr(pl.col(cols["voucher_date"])) if "voucher_date" in cols else pl.lit(None, pl.Date)).alias("voucher_date"),
+        date_expr(pl.col(cols["doc_date"]), formats).alias("doc_date"),
+        (date_expr(pl.col(cols["voucher_date"]), formats) if "voucher_date" in cols else pl.lit(None, pl.Date)).alias("voucher_date"),
     )
     return out
 
@@ -194,7 +195,7 @@ def test_register_has_the_layout_headers_and_booking_order():
         assert all(t == pl.String for t in data.pr.dtypes)
         spec = LAYOUT_SPECS[layout]
         if "voucher_date" in spec.columns:
-            booked = data.pr.select(date_expr(pl.col(spec.columns["voucher_date"])))
+            booked = data.pr.select(date_expr(pl.col(spec.columns["voucher_date"]), FORMATS_BY_ORDER[spec.date_order]))
             assert booked.to_series().is_sorted()
 
 

@@ -233,7 +233,7 @@ def demo(
     folder: Annotated[Path, typer.Option("--dir", help="Folder for the demo files.")] = Path("imsrecon-demo"),
     size: Annotated[int, typer.Option("--size", help="Number of IMS documents to generate.", min=1)] = 500,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same data).")] = 7,
-    layout: Annotated[str, typer.Option("--layout", help="Register layout: tally, zoho, busy or plain.")] = "tally",
+    layout: Annotated[str, typer.Option("--layout", help="Register layout: tally, zoho, busy, plain or plain_us (plain, dates month-first as Excel writes them in US English).")] = "tally",
     as_json: JsonOption = False,
 ) -> None:
     """Make demo data (an IMS download and a messy purchase register), reconcile it, write the

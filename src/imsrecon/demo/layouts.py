@@ -6,7 +6,9 @@ file order. ``LAYOUT_SPECS`` says which header holds which field and how its cel
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+from imsrecon.normalise.dates import DAY_FIRST, MONTH_FIRST
 
 LAYOUTS: dict[str, list[str]] = {
     "tally": [
@@ -30,6 +32,8 @@ LAYOUTS: dict[str, list[str]] = {
         "Place of Supply", "RCM",
     ],
 }  # fmt: skip
+# a hand-kept sheet saved as CSV by Excel on a computer set to US English: dates month-first
+LAYOUTS["plain_us"] = LAYOUTS["plain"]
 
 # Roles a layout column can play (semantic field of a register row).
 ROLES = (
@@ -52,6 +56,8 @@ class LayoutSpec:
     blank_zero_amounts: bool = False  # zero tax heads left blank, as Tally and Busy print them
     yes_no: tuple[str, str] = ("Yes", "No")
     extra: dict[str, str] = field(default_factory=dict)
+    slash_date_format: str = "%d/%m/%Y"  # the supplier date where a clerk typed it with slashes
+    date_order: str = DAY_FIRST  # of the numeric dates above
 
     @property
     def headers(self) -> list[str]:
@@ -123,6 +129,10 @@ LAYOUT_SPECS: dict[str, LayoutSpec] = {
         voucher_types={"invoice": "Invoice", "credit_note": "Credit Note", "debit_note": "Debit Note"},
     ),
 }
+LAYOUT_SPECS["plain_us"] = replace(
+    LAYOUT_SPECS["plain"], name="plain_us", date_format="%-m/%-d/%Y", excel_date_format="m/d/yyyy",
+    slash_date_format="%m/%d/%Y", date_order=MONTH_FIRST,
+)
 
 for _name, _spec in LAYOUT_SPECS.items():
     assert set(_spec.columns.values()) == set(LAYOUTS[_name]), f"layout {_name}: roles and headers differ"

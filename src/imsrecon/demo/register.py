@@ -128,7 +128,7 @@ def register_text(rng: np.random.Generator, rows: pl.DataFrame, spec: LayoutSpec
     pos_names = {c: f"{c}-{state_name(c)}" for c in df["place_of_supply"].unique().drop_nulls().to_list()}
     exprs: dict[str, pl.Expr] = {
         "voucher_date": pl.col("voucher_date").dt.strftime(spec.date_format),
-        "doc_date": pl.when(pl.col("_slash")).then(pl.col("doc_date").dt.strftime("%d/%m/%Y"))
+        "doc_date": pl.when(pl.col("_slash")).then(pl.col("doc_date").dt.strftime(spec.slash_date_format))
         .otherwise(pl.col("doc_date").dt.strftime(spec.date_format)),
         "voucher_type": pl.col("_vtype"),
         "voucher_no": pl.col("_vno"),
