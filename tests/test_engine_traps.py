@@ -24,12 +24,36 @@ def test_recurring_equal_amounts_pair_with_their_own_month():
                    "RENT/04": ("exact", 4), "RENT/05": ("exact", 5)}
 
 
-def test_recurring_amounts_with_unreadable_numbers_still_find_the_true_month():
-    # the books carry their own voucher numbers: only amounts and dates tell documents apart
+def test_recurring_amounts_with_unreadable_numbers_pair_only_on_the_very_date():
+    # the books carry their own voucher numbers: only amounts and dates tell documents apart, so
+    # April pairs on its date; May's row is a day off, and a different number with another date
+    # is no evidence of the same document (it stays unpaired, its nearest candidate shown)
     ims = [doc("ims", "R-APR", date="2025-04-05", tv=50000, row=1), doc("ims", "R-MAY", date="2025-05-05", tv=50000, row=2)]
     pr = [doc("pr", "V9001", date="2025-05-06", tv=50000, row=1), doc("pr", "V9002", date="2025-04-05", tv=50000, row=2)]
-    got = pairs_of(run(ims, pr))
-    assert got == {"R-APR": ("probable", 2), "R-MAY": ("mismatch", 1)}
+    result = run(ims, pr)
+    assert pairs_of(result) == {"R-APR": ("probable", 2), "R-MAY": ("missing_in_pr", None)}
+    may = result.filter(pl.col("ims_doc_no") == "R-MAY").row(0, named=True)
+    assert may["nearest_candidate"].startswith("register row 1: V9001") and may["nearest_ruled_out_by"] == "doc_no"
+    row1 = result.filter(pl.col("pr_row") == 1).row(0, named=True)
+    assert row1["match_status"] == "missing_in_ims" and row1["nearest_candidate"].startswith("IMS B2B R-MAY")
+
+
+def test_a_recurring_amount_does_not_pair_two_documents_of_other_numbers_and_dates():
+    # a supplier who bills 11,582 every week: the books pair by number, but the IMS document of
+    # 30 June was never booked and the row of 6 July (another number) was never reported: the
+    # same amount a few days apart is not the same document (found by the accuracy benchmark)
+    booked = [("0001810", "2025-06-09"), ("0001811", "2025-06-16"), ("0001812", "2025-06-23")]
+    ims = [doc("ims", n, date=d, tv=11582, igst=2084.76, row=k) for k, (n, d) in
+           enumerate([*booked, ("0001818", "2025-06-30")], start=1)]
+    pr = [doc("pr", n, date=d, tv=11582, igst=2084.76, row=k) for k, (n, d) in
+          enumerate([*booked, ("0001855", "2025-07-06")], start=1)]
+    result = run(ims, pr)
+    assert pairs_of(result) == {"0001810": ("exact", 1), "0001811": ("exact", 2), "0001812": ("exact", 3),
+                                "0001818": ("missing_in_pr", None)}
+    assert result.filter(pl.col("pr_row") == 4)["match_status"].to_list() == ["missing_in_ims"]
+    # on the very date the amounts do tell: the same row dated 30 June pairs as probable
+    pr[3] = doc("pr", "0001855", date="2025-06-30", tv=11582, igst=2084.76, row=4)
+    assert pairs_of(run(ims, pr))["0001818"] == ("probable", 4)
 
 
 def test_one_keystroke_apart_is_solved_globally_not_greedily():
@@ -134,8 +158,9 @@ def test_tolerance_and_window_settings():
     ims = [doc("ims", "W1", tv=1000)]
     assert run(ims, [doc("pr", "W1", tv=1004)])["differences"][0] == "taxable_value"
     assert run(ims, [doc("pr", "W1", tv=1004)], tolerance_rupees=5.0)["match_status"][0] == "exact"
-    far = [doc("pr", "W-1X", tv=1000, date="2025-04-20")]  # similar number, 19 days later
-    assert "probable" not in run(ims, far)["match_status"].to_list()
+    ims = [doc("ims", "INV-1001", tv=1000)]
+    far = [doc("pr", "INV-1010", tv=1000, date="2025-04-20")]  # a similar number, 19 days later
+    assert "mismatch" not in run(ims, far)["match_status"].to_list()
     assert run(ims, far, date_window_days=30)["match_status"].to_list()[0] == "mismatch"
 
 

@@ -130,11 +130,15 @@ def compare_pairs(pairs: pl.DataFrame, config: MatchConfig) -> pl.DataFrame:
     posting_date = _r("flags").fill_null("").str.contains("doc_date_from_voucher") & (
         pl.col("date_diff").abs() <= POSTING_LAG_DAYS
     )
+    # numbers that differ leave only the values and the date to say it is the same document: the
+    # very date (or a posting date in the window, where the books have no supplier date), since a
+    # supplier who bills the same amount every few days has other documents nearby
+    same_day = (pl.col("date_diff") == 0) | (posting_date & in_window)
     ok_number = (
         pl.when(strong).then(same_fy | in_window | posting_date)
         .when(medium).then(in_window | pl.col("_taxable_ok"))
         .when(level == NumberLevel.SIMILAR).then(in_window & values_agree)
-        .otherwise(in_window & values_agree & within["cess"])
+        .otherwise(same_day & values_agree & within["cess"])
     )
     ok_year = pl.lit(True) if config.cross_year else same_fy
     ok_period = pl.lit(True) if config.cross_period else (_l("tax_period") == _r("tax_period")).fill_null(True)
