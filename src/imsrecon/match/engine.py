@@ -125,10 +125,13 @@ def unambiguous(accepted: pl.DataFrame) -> pl.DataFrame:
 
 def _run_pass(
     left: pl.DataFrame, right: pl.DataFrame, block: list[str], config: MatchConfig,
-    keep: pl.Expr | None = None, kind: str = STRONG,
+    keep: pl.Expr | None = None, kind: str = STRONG, done: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """All compared candidate pairs of one pass (accepted or not)."""
+    """All compared candidate pairs of one pass (accepted or not), but the pairs (i, j) already
+    compared in ``done``."""
     cands = candidate_pairs(left, right, block, config.date_window_days, kind)
+    if done is not None:
+        cands = cands.join(done.select("i", "j"), on=["i", "j"], how="anti")
     compared = compare_pairs(attach_sides(cands, left, right), config)
     return compared if keep is None else compared.filter(keep)
 
@@ -151,7 +154,8 @@ def match_documents(ims: pl.DataFrame, pr: pl.DataFrame, config: MatchConfig) ->
     strong = _run_pass(open_l, open_r, BLOCK, config)
     clean = strong.filter(pl.col("accept") & (pl.col("differences") == ""))
     weak = _run_pass(
-        open_l.join(clean, on="i", how="anti"), open_r.join(clean, on="j", how="anti"), BLOCK, config, kind=WEAK
+        open_l.join(clean, on="i", how="anti"), open_r.join(clean, on="j", how="anti"), BLOCK, config, kind=WEAK,
+        done=strong,
     )
 
     def settle(done: pl.DataFrame) -> None:
@@ -164,7 +168,7 @@ def match_documents(ims: pl.DataFrame, pr: pl.DataFrame, config: MatchConfig) ->
         open_l = open_l.join(picked, on="i", how="anti")
         open_r = open_r.join(picked, on="j", how="anti")
 
-    first = [strong, weak.join(strong, on=["i", "j"], how="anti")]
+    first = [strong, weak]
     other_branch = pl.col("supplier_gstin_l") != pl.col("supplier_gstin_r")
     if config.pan_pass:
         # a wrong-branch booking of the very same number competes in the same assignment, so that
