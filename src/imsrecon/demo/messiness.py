@@ -21,6 +21,7 @@ TRAP_STATUS: dict[str, str] = {
     "typo": "probable",  # one keystroke: neighbouring key, doubled or dropped character
     "transposed_digits": "probable",  # two adjacent digits swapped
     "transposed_digits_collision": "probable",  # ... giving another real invoice's number
+    "typo_and_date": "mismatch",  # two slips in one booking: a typo in the number, the date a few days off
     "amendment_original_number": "probable",  # b2ba/cna/dna booked under the original number
     # value, date and GSTIN traps
     "rounding": "exact",  # <= Rs 0.99 per head
@@ -58,6 +59,7 @@ class Messiness:
     typo: float = 0.01
     transposed_digits: float = 0.01
     transposed_digits_collision: float = 0.003
+    typo_and_date: float = 0.003
     amendment_original_number: float = 0.005
     # value, date and GSTIN traps
     rounding: float = 0.03

@@ -1,6 +1,6 @@
 """Choose which documents get which trap, and how each trap changes the register's copy.
 
-A document gets at most one trap. Traps that change a number or a GSTIN are checked against every
+A document gets at most one trap (``typo_and_date`` is two slips in one booking, as one trap). Traps that change a number or a GSTIN are checked against every
 number the supplier really used: an edit that would land on another real document (other than on
 purpose, for ``transposed_digits_collision``) or that normalisation would undo is dropped, so the
 truth stays exactly right. The register's copy of each document is a *plan*: arrays aligned with
@@ -190,6 +190,7 @@ def plan_register(rng: np.random.Generator, docs: pl.DataFrame, sup: pl.DataFram
         "branch_prefix_dropped": (np.isin(style, BRANCH_STYLES), lambda i: nb.edit_branch_prefix(number[i], abbr[i]), "differ"),
         "fy_token": (np.ones(n, dtype=bool), lambda i: nb.edit_fy_token(number[i], int(fy[i]), r1[i]), "differ"),
         "typo": (np.ones(n, dtype=bool), lambda i: nb.edit_typo(number[i], r1[i], r2[i]), "differ"),
+        "typo_and_date": (np.ones(n, dtype=bool), lambda i: nb.edit_typo(number[i], r1[i], r2[i]), "differ"),
         "transposed_digits": (np.ones(n, dtype=bool), lambda i: nb.edit_transpose(number[i], r1[i]), "differ"),
         "number_format": (np.ones(n, dtype=bool), lambda i: nb.edit_number_format(number[i], r1[i]), "same"),
     }
@@ -197,7 +198,7 @@ def plan_register(rng: np.random.Generator, docs: pl.DataFrame, sup: pl.DataFram
     inv_typ = np.array(docs["inv_typ"].to_list(), dtype=object)
     family = docs["family"].to_numpy()
     order = ("transposed_digits_collision", "branch_prefix_dropped", "wrong_branch_gstin", "igst_as_cgst_sgst",
-             "negative_credit_note", "fy_token", "typo", "transposed_digits", "number_format", "value_diff",
+             "negative_credit_note", "fy_token", "typo", "typo_and_date", "transposed_digits", "number_format", "value_diff",
              "date_diff", "rounding", "blank_doc_date", "booked_twice", "booked_in_parts", "blank_gstin_filled")
     for name in order:
         target = counts[name]
@@ -300,7 +301,7 @@ def _apply_effects(rng: np.random.Generator, plan: Plan, docs: pl.DataFrame) -> 
     half = np.round(a["iamt"][i] / 2.0, 2)
     a["camt"][i], a["samt"][i] = half, np.round(a["iamt"][i] - half, 2)
     a["iamt"][i] = 0.0
-    i = sel("date_diff")
+    i = np.flatnonzero((trap == "date_diff") | (trap == "typo_and_date"))
     k = rng.integers(1, 8, size=len(i)) * np.where(rng.random(len(i)) < 0.5, -1, 1)
     k = np.where(days[i] + k > D_END, -np.abs(k), k)
     plan.pr_days[i] = days[i] + k
