@@ -135,3 +135,16 @@ def test_a_row_that_would_make_up_two_documents_is_nobodys_part():
     result = run([IMS, other], pr)
     assert sorted(result["pr_row"].drop_nulls().to_list()) == [1, 2, 3]
     assert "booked in" not in " ".join(result["reason"].drop_nulls().to_list())
+
+
+def test_parts_whose_number_another_documents_typo_also_carries():
+    """INV-1948 is booked in two parts; INV-1984's booking carries the number INV-1948 by a typo
+    and agrees with INV-1984: it takes nothing from the parts (found by the accuracy benchmark)."""
+    ims = [doc("ims", "INV-1948", tv=10000.0, cgst=900.0, sgst=900.0, row=1),
+           doc("ims", "INV-1984", tv=480.0, cgst=43.2, sgst=43.2, date="2025-04-06", row=2)]
+    pr = [doc("pr", "INV-1948", tv=480.0, cgst=43.2, sgst=43.2, date="2025-04-06", row=1),
+          doc("pr", "INV-1948", tv=6000.0, cgst=540.0, sgst=540.0, row=2),
+          doc("pr", "INV-1948", tv=4000.0, cgst=360.0, sgst=360.0, row=3)]
+    result = run(ims, pr)
+    assert pairs_of(result) == {"INV-1948": ("exact", 2), "INV-1984": ("probable", 1)}
+    assert _parts(result)["pr_row"].to_list() == [3]

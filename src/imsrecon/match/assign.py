@@ -4,6 +4,11 @@ Pairs whose two documents have no other accepted candidate are taken as they are
 solved together as a minimum-cost full matching on a sparse bipartite graph where every
 document may also stay unpaired (a dummy partner), which is the same as maximising the summed
 score of the chosen pairs. Blocks never share an edge, so one solve covers them all.
+
+A document with a *sure* candidate (the same number) costs more to leave unpaired: a similar
+number whose values agree may take its place only when the chain of such pairs finds it another
+partner (two numbers one keystroke apart, each booked under the other's), never by leaving the
+register row of the very number unpaired.
 """
 
 from __future__ import annotations
@@ -14,10 +19,12 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
 _EPSILON = 1e-6
+_UNPAIRED, _UNPAIRED_SURE = 1.0, 2.0  # leaving a document unpaired costs as much as a pair of score 1 (0)
 
 
 def assign(pairs: pl.DataFrame) -> pl.DataFrame:
-    """``pairs`` has i, j, score (accepted candidates only); returns the chosen (i, j) rows."""
+    """``pairs`` has i, j, score (accepted candidates only) and optionally ``sure`` (the pair's
+    number is the same); returns the chosen (i, j) rows."""
     if pairs.height == 0:
         return pairs
     pairs = pairs.sort("i", "j")  # the same input order every time: ties resolve the same way
@@ -39,13 +46,18 @@ def _solve(pairs: pl.DataFrame) -> pl.DataFrame:
     ri = pairs["i"].to_frame().join(rows.to_frame().with_row_index("r"), on="i", how="left")["r"].to_numpy()
     cj = pairs["j"].to_frame().join(cols.to_frame().with_row_index("c"), on="j", how="left")["c"].to_numpy()
     score = pairs["score"].to_numpy().astype(np.float64)
+    sure = pairs["sure"] if "sure" in pairs.columns else pl.Series([False] * pairs.height)
+    sure_i = pairs.select("i", sure.alias("s")).group_by("i").agg(pl.col("s").any())
+    sure_j = pairs.select("j", sure.alias("s")).group_by("j").agg(pl.col("s").any())
+    has_sure_i = rows.to_frame().join(sure_i, on="i", how="left")["s"].fill_null(False).to_numpy()
+    has_sure_j = cols.to_frame().join(sure_j, on="j", how="left")["s"].fill_null(False).to_numpy()
     # rows: real i (n) then dummy e_j (m); columns: real j (m) then dummy d_i (n)
     r_idx = np.concatenate([ri, np.arange(n), n + np.arange(m), n + cj])
     c_idx = np.concatenate([cj, m + np.arange(n), np.arange(m), m + ri])
     cost = np.concatenate([
         2.0 - score,  # a real pair
-        np.ones(n),  # i stays unpaired
-        np.ones(m),  # j stays unpaired
+        np.where(has_sure_i, _UNPAIRED_SURE, _UNPAIRED),  # i stays unpaired
+        np.where(has_sure_j, _UNPAIRED_SURE, _UNPAIRED),  # j stays unpaired
         np.full(len(score), _EPSILON),  # the two dummies of a real pair meet
     ])
     graph = coo_matrix((cost, (r_idx, c_idx)), shape=(n + m, m + n)).tocsr()

@@ -14,7 +14,7 @@ from imsrecon.model import AMOUNT_HEADS
 
 SIDE_FIELDS = (
     "supplier_gstin", "doc_no", "doc_no_norm", "core", "orig_doc_no_norm", "orig_core", "doc_date", "fy",
-    "tax_period", "place_of_supply", "flags", "doc_class", *AMOUNT_HEADS,
+    "tax_period", "place_of_supply", "flags", "doc_class", *AMOUNT_HEADS, "amount_repeats",
 )  # fmt: skip
 # A register date taken from the voucher (posting) date may trail the supplier's date this much.
 POSTING_LAG_DAYS = 60
@@ -130,15 +130,17 @@ def compare_pairs(pairs: pl.DataFrame, config: MatchConfig) -> pl.DataFrame:
     posting_date = _r("flags").fill_null("").str.contains("doc_date_from_voucher") & (
         pl.col("date_diff").abs() <= POSTING_LAG_DAYS
     )
-    # numbers that differ leave only the values and the date to say it is the same document: the
-    # very date (or a posting date in the window, where the books have no supplier date), since a
-    # supplier who bills the same amount every few days has other documents nearby
-    same_day = (pl.col("date_diff") == 0) | (posting_date & in_window)
+    # where the number does not settle it, the values and the date must: an amount the supplier
+    # bills again and again (rent, a weekly delivery) tells its documents apart only on the very
+    # date (or a posting date in the window, where the books have no supplier date); an amount
+    # billed once, within the window
+    repeats = _l("amount_repeats").fill_null(False) | _r("amount_repeats").fill_null(False)
+    dated = in_window & (~repeats | (pl.col("date_diff") == 0) | posting_date)
     ok_number = (
         pl.when(strong).then(same_fy | in_window | posting_date)
         .when(medium).then(in_window | pl.col("_taxable_ok"))
-        .when(level == NumberLevel.SIMILAR).then(in_window & values_agree)
-        .otherwise(same_day & values_agree & within["cess"])
+        .when(level == NumberLevel.SIMILAR).then(dated & values_agree)
+        .otherwise(dated & values_agree & within["cess"])
     )
     ok_year = pl.lit(True) if config.cross_year else same_fy
     ok_period = pl.lit(True) if config.cross_period else (_l("tax_period") == _r("tax_period")).fill_null(True)

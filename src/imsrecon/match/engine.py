@@ -37,7 +37,10 @@ DOCUMENT_COLUMNS = _NEEDED = (  # the document columns matching reads
 
 
 def _side(docs: pl.DataFrame, idx: str) -> pl.DataFrame:
-    """The columns matching needs (narrow frames keep joins and filters cheap)."""
+    """The columns matching needs (narrow frames keep joins and filters cheap), and whether the
+    supplier has billed the document's taxable value (to the rupee) more than once on this side
+    (``amount_repeats``: then the amount alone cannot tell its documents apart)."""
+    rupees = pl.col("taxable_value").round(0)
     return docs.select(
         pl.int_range(pl.len(), dtype=pl.UInt32).alias(idx),
         pl.col("recipient_gstin").fill_null("").alias("_rec"),
@@ -45,6 +48,8 @@ def _side(docs: pl.DataFrame, idx: str) -> pl.DataFrame:
         *_NEEDED,
         pl.lit(None, pl.String).alias("core"),
         pl.lit(None, pl.String).alias("orig_core"),
+        (pl.struct("recipient_gstin", "supplier_gstin", "doc_class", rupees).hash(13).is_duplicated())
+        .alias("amount_repeats"),
     )
 
 
@@ -161,7 +166,8 @@ def match_documents(ims: pl.DataFrame, pr: pl.DataFrame, config: MatchConfig) ->
     def settle(done: pl.DataFrame) -> None:
         """Assign one pass's accepted candidates; what is paired leaves the open sets."""
         nonlocal open_l, open_r
-        picked = assign(unambiguous(done.filter(pl.col("accept"))).select("i", "j", "score"))
+        accepted = unambiguous(done.filter(pl.col("accept")))
+        picked = assign(accepted.select("i", "j", "score", (pl.col("num_level") >= NumberLevel.EQUAL_NORM).alias("sure")))
         picked = done.join(picked.select("i", "j"), on=["i", "j"], how="semi")
         compared.append(done.select(EXPLAINED))  # what explanations read: not both sides' fields
         chosen.append(picked)

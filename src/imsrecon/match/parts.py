@@ -52,6 +52,10 @@ def booked_in_parts(
     # an identity that IMS holds more than once (the same number twice) cannot say whose parts are whose
     in_ims = left.select(IDENTITY).join(heads.select(IDENTITY), on=IDENTITY, how="semi").group_by(IDENTITY).len()
     heads = heads.join(in_ims.filter(pl.col("len") > 1).drop("len"), on=IDENTITY, how="anti")
+    # nor one whose register rows are paired with two documents that both differ in amount (the
+    # same number and, by its core, another): which rows make up which depends on how ties broke
+    shared = heads.group_by(IDENTITY).agg(pl.col("i").n_unique().alias("n")).filter(pl.col("n") > 1)
+    heads = heads.join(shared.drop("n"), on=IDENTITY, how="anti")
     parts = open_r.select(pl.col("j").alias("part"), *IDENTITY, *AMOUNT_HEADS)
     joined = heads.join(parts, on=IDENTITY)  # a null in the identity never joins
     if joined.height == 0:
