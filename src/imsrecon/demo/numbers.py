@@ -174,6 +174,14 @@ def edit_typo(s: str, r: int, r2: int) -> str | None:
     return s[:i] + _NEIGHBOURS[s[i]] + s[i + 1:]  # neighbouring key
 
 
+_OWN_PREFIXES = ("GRN/", "PUR-", "", "V", "MIR/")
+
+
+def edit_own_number(r: int, r2: int) -> str:
+    """The books' own number in place of the supplier's: a goods receipt or voucher number."""
+    return f"{_OWN_PREFIXES[r2 % len(_OWN_PREFIXES)]}{r % 90000 + 1000}"
+
+
 def edit_transpose(s: str, r: int, last_pair: bool = False) -> str | None:
     """Two adjacent, different digits swapped (the last two when ``last_pair``)."""
     pairs = [i for i in range(len(s) - 1) if s[i].isdigit() and s[i + 1].isdigit() and s[i] != s[i + 1]]

@@ -191,6 +191,7 @@ def plan_register(rng: np.random.Generator, docs: pl.DataFrame, sup: pl.DataFram
         "fy_token": (np.ones(n, dtype=bool), lambda i: nb.edit_fy_token(number[i], int(fy[i]), r1[i]), "differ"),
         "typo": (np.ones(n, dtype=bool), lambda i: nb.edit_typo(number[i], r1[i], r2[i]), "differ"),
         "typo_and_date": (np.ones(n, dtype=bool), lambda i: nb.edit_typo(number[i], r1[i], r2[i]), "differ"),
+        "own_number": (np.ones(n, dtype=bool), lambda i: nb.edit_own_number(int(r1[i]), int(r2[i])), "differ"),
         "transposed_digits": (np.ones(n, dtype=bool), lambda i: nb.edit_transpose(number[i], r1[i]), "differ"),
         "number_format": (np.ones(n, dtype=bool), lambda i: nb.edit_number_format(number[i], r1[i]), "same"),
     }
@@ -198,7 +199,7 @@ def plan_register(rng: np.random.Generator, docs: pl.DataFrame, sup: pl.DataFram
     inv_typ = np.array(docs["inv_typ"].to_list(), dtype=object)
     family = docs["family"].to_numpy()
     order = ("transposed_digits_collision", "branch_prefix_dropped", "wrong_branch_gstin", "igst_as_cgst_sgst",
-             "negative_credit_note", "fy_token", "typo", "typo_and_date", "transposed_digits", "number_format", "value_diff",
+             "negative_credit_note", "fy_token", "typo", "typo_and_date", "own_number", "transposed_digits", "number_format", "value_diff",
              "date_diff", "rounding", "blank_doc_date", "booked_twice", "booked_in_parts", "blank_gstin_filled")
     for name in order:
         target = counts[name]
