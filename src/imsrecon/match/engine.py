@@ -36,21 +36,35 @@ DOCUMENT_COLUMNS = _NEEDED = (  # the document columns matching reads
 )  # fmt: skip
 
 
-def _side(docs: pl.DataFrame, idx: str) -> pl.DataFrame:
+def _side(docs: pl.DataFrame, idx: str, window_days: int) -> pl.DataFrame:
     """The columns matching needs (narrow frames keep joins and filters cheap), and whether the
-    supplier has billed the document's taxable value (to the rupee) more than once on this side
-    (``amount_repeats``: then the amount alone cannot tell its documents apart)."""
-    rupees = pl.col("taxable_value").round(0)
-    return docs.select(
+    supplier billed the document's taxable value (to the rupee) again within ``window_days`` on
+    this side (``amount_repeats``: then the amount cannot tell those documents apart)."""
+    side = docs.select(
         pl.int_range(pl.len(), dtype=pl.UInt32).alias(idx),
         pl.col("recipient_gstin").fill_null("").alias("_rec"),
         pl.col("supplier_gstin").str.slice(2, 10).alias("_pan"),
         *_NEEDED,
         pl.lit(None, pl.String).alias("core"),
         pl.lit(None, pl.String).alias("orig_core"),
-        (pl.struct("recipient_gstin", "supplier_gstin", "doc_class", rupees).hash(13).is_duplicated())
-        .alias("amount_repeats"),
     )
+    return side.with_columns(amount_repeats(side, idx, window_days))
+
+
+def amount_repeats(side: pl.DataFrame, idx: str, window_days: int) -> pl.Series:
+    """True for documents whose supplier has another document of the same class, taxable value
+    (to the rupee) and a date at most ``window_days`` away on the same side."""
+    rupees = pl.col("taxable_value").round(0)
+    key = pl.struct("_rec", "supplier_gstin", "doc_class", rupees).hash(13).alias("_k")
+    keyed = side.select(idx, key, pl.col("doc_date").cast(pl.Int32).alias("_d"))
+    again = keyed.filter(pl.col("_k").is_duplicated()).sort("_k", "_d")  # few: most amounts occur once
+    gap = pl.col("_d") - pl.col("_d").shift(1)
+    near = (
+        ((pl.col("_k") == pl.col("_k").shift(1)) & (gap <= window_days))
+        | ((pl.col("_k") == pl.col("_k").shift(-1)) & (gap.shift(-1) <= window_days))
+    ).fill_null(False)
+    flagged = again.filter(near)[idx]
+    return pl.Series("amount_repeats", [False] * side.height, dtype=pl.Boolean).scatter(flagged, True)
 
 
 def _within_all(config: MatchConfig) -> pl.Expr:
@@ -146,7 +160,7 @@ EXPLAINED = ["i", "j", "score", "accept", "ruled_out_by"]  # of every compared p
 
 def match_documents(ims: pl.DataFrame, pr: pl.DataFrame, config: MatchConfig) -> pl.DataFrame:
     """The pairs frame (match.pairs.PAIRS_SCHEMA) for every IMS document and register row."""
-    left, right = _side(ims, "i"), _side(pr, "j")
+    left, right = _side(ims, "i", config.date_window_days), _side(pr, "j", config.date_window_days)
     locked = exact_lock(left, right, config)
     copies = _copies(right, locked, config)
     chosen = [compare_exact(locked)]

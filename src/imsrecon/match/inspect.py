@@ -22,7 +22,7 @@ def candidate_table(
     with every field's level, the score, whether the pair could be accepted, and if not why."""
     if (ims_index is None) == (pr_index is None):
         raise ValueError("give exactly one of ims_index and pr_index")
-    left, right = _side(ims, "i"), _side(pr, "j")
+    left, right = _side(ims, "i", config.date_window_days), _side(pr, "j", config.date_window_days)
     own, other, idx = (left, right, "i") if ims_index is not None else (right, left, "j")
     me = own.filter(pl.col(idx) == (ims_index if ims_index is not None else pr_index))
     if me.height == 0:
