@@ -6,7 +6,6 @@ A pairs frame holds the IMS side's fields with suffix ``_l`` and the register's 
 
 from __future__ import annotations
 
-import numpy as np
 import polars as pl
 
 from imsrecon.config import MatchConfig
@@ -52,8 +51,8 @@ def _closeness(a: pl.Expr, b: pl.Expr, config: MatchConfig) -> pl.Expr:
 
 
 def number_levels(pairs: pl.DataFrame, config: MatchConfig) -> pl.DataFrame:
-    """Adds num_level (NumberLevel value), num_sim (0..1) and _dist (the edit distance of the
-    cores or, when less, of the normalised numbers) for each pair."""
+    """Adds num_level (NumberLevel value), num_sim (0..1) and _dist (the cores' edit distance)
+    for each pair."""
     dist, sim = similarity(pairs["core_l"], pairs["core_r"])
     pairs = pairs.with_columns(pl.Series("_dist", dist), pl.Series("num_sim", sim))
     raw_equal = _l("doc_no").str.strip_chars().str.to_uppercase() == _r("doc_no").str.strip_chars().str.to_uppercase()
@@ -68,14 +67,24 @@ def number_levels(pairs: pl.DataFrame, config: MatchConfig) -> pl.DataFrame:
                  | (pl.col("num_sim") >= config.similarity_threshold))).then(NumberLevel.SIMILAR)
         .otherwise(NumberLevel.DIFFERENT)
     )
-    pairs = pairs.with_columns(level.fill_null(NumberLevel.DIFFERENT).cast(pl.Int8).alias("num_level"))
-    # a keystroke apart as written (normalised), where the cores are further apart: a slip in a
-    # year token ("25-36") leaves it in the core; few pairs, measured only for those
-    far = (pairs["_dist"] > 1).arg_true()
-    if far.len():
-        norm_dist, _ = similarity(pairs["doc_no_norm_l"].gather(far), pairs["doc_no_norm_r"].gather(far))
-        pairs = pairs.with_columns(pairs["_dist"].scatter(far, np.minimum(pairs["_dist"].gather(far).to_numpy(), norm_dist)))
-    return pairs
+    return pairs.with_columns(level.fill_null(NumberLevel.DIFFERENT).cast(pl.Int8).alias("num_level"))
+
+
+def _slip_or_other(pairs: pl.DataFrame, asked: pl.Expr) -> pl.DataFrame:
+    """Adds _slip_or_other: the two numbers are a keystroke apart (their cores or, for a slip in
+    a year token that the core keeps, the numbers as written), or written differently, digits
+    aside (the books' own voucher or receipt number); not when they are two numbers of one
+    series. Measured only where ``asked`` and the cores are further apart: few pairs."""
+    near = pairs["_dist"] <= 1
+    far = pairs.select((pl.col("_dist") > 1) & asked & (pl.col("num_level") == NumberLevel.DIFFERENT)).to_series()
+    idx = far.fill_null(False).arg_true()
+    if idx.len():
+        left, right = pairs["doc_no_norm_l"].gather(idx), pairs["doc_no_norm_r"].gather(idx)
+        norm_dist, _ = similarity(left, right)
+        shape = r"[0-9]"
+        other = (left.str.replace_all(shape, "9") != right.str.replace_all(shape, "9")).fill_null(True)
+        near = near.scatter(idx, pl.Series(norm_dist <= 1) | other)
+    return pairs.with_columns(near.fill_null(False).alias("_slip_or_other"))
 
 
 def compare_pairs(pairs: pl.DataFrame, config: MatchConfig) -> pl.DataFrame:
@@ -115,6 +124,7 @@ def compare_pairs(pairs: pl.DataFrame, config: MatchConfig) -> pl.DataFrame:
         within["taxable_value"].alias("_taxable_ok"),
     )
 
+    pairs = _slip_or_other(pairs, in_window & pl.col("_taxable_ok") & (pl.col("date_diff") != 0))
     level = pl.col("num_level")
     number_score = (
         pl.when(level == NumberLevel.SIMILAR).then(0.45 + 0.4 * pl.col("num_sim"))
@@ -148,9 +158,7 @@ def compare_pairs(pairs: pl.DataFrame, config: MatchConfig) -> pl.DataFrame:
     repeats = _l("amount_repeats").fill_null(False) | _r("amount_repeats").fill_null(False)
     same_day = (pl.col("date_diff") == 0) | (posting_date & in_window)
     near_day = same_day | (in_window & ~repeats)
-    shape = r"[0-9]"
-    other_series = _l("doc_no_norm").str.replace_all(shape, "9") != _r("doc_no_norm").str.replace_all(shape, "9")
-    apart = same_day | (in_window & ~repeats & ((pl.col("_dist") <= 1) | other_series.fill_null(True)))
+    apart = same_day | (in_window & ~repeats & pl.col("_slip_or_other"))
     ok_number = (
         pl.when(strong).then(same_fy | in_window | posting_date)
         .when(medium).then(in_window | pl.col("_taxable_ok"))
@@ -171,7 +179,7 @@ def compare_pairs(pairs: pl.DataFrame, config: MatchConfig) -> pl.DataFrame:
     )
     return pairs.with_columns(
         score.round(4).alias("score"), accept.alias("accept"), ruled_out_by.alias("ruled_out_by"),
-    ).drop("_tax_ok", "_heads_ok", "_taxable_ok", "_dist")
+    ).drop("_tax_ok", "_heads_ok", "_taxable_ok", "_dist", "_slip_or_other")
 
 
 def score_for_level(level: pl.Expr) -> pl.Expr:

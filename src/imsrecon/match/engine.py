@@ -47,16 +47,17 @@ def _side(docs: pl.DataFrame, idx: str, window_days: int) -> pl.DataFrame:
         *_NEEDED,
         pl.lit(None, pl.String).alias("core"),
         pl.lit(None, pl.String).alias("orig_core"),
+        pl.struct("recipient_gstin", "supplier_gstin", "doc_class", pl.col("taxable_value").round(0))
+        .hash(13).alias("_k"),
     )
-    return side.with_columns(amount_repeats(side, idx, window_days))
+    return side.with_columns(amount_repeats(side, idx, window_days)).drop("_k")
 
 
 def amount_repeats(side: pl.DataFrame, idx: str, window_days: int) -> pl.Series:
-    """True for documents whose supplier has another document of the same class, taxable value
-    (to the rupee) and a date at most ``window_days`` away on the same side."""
-    rupees = pl.col("taxable_value").round(0)
-    key = pl.struct("_rec", "supplier_gstin", "doc_class", rupees).hash(13).alias("_k")
-    keyed = side.select(idx, key, pl.col("doc_date").cast(pl.Int32).alias("_d"))
+    """True for documents whose supplier has another document of the same class and taxable
+    value (to the rupee; hashed together in ``_k``) and a date at most ``window_days`` away on
+    the same side."""
+    keyed = side.select(idx, "_k", pl.col("doc_date").cast(pl.Int32).alias("_d"))
     again = keyed.filter(pl.col("_k").is_duplicated()).sort("_k", "_d")  # few: most amounts occur once
     gap = pl.col("_d") - pl.col("_d").shift(1)
     near = (
