@@ -31,6 +31,7 @@ TRAP_STATUS: dict[str, str] = {
     "year_boundary_date": "mismatch",  # 30/31-Mar-2025 document booked as 1/2-Apr-2025
     "igst_as_cgst_sgst": "mismatch",  # same total tax, wrong heads
     "wrong_branch_gstin": "mismatch",  # booked under a sister registration (same PAN)
+    "wrong_supplier": "mismatch",  # booked under another supplier altogether (the wrong ledger picked)
     "blank_doc_date": "derived",  # voucher date stands in: exact if equal, else mismatch doc_date
     "blank_gstin_filled": "exact",  # GSTIN blank, the party has it on other rows
     "negative_credit_note": "exact",  # credit note booked with negative amounts
@@ -70,6 +71,7 @@ class Messiness:
     year_boundary_date: float = 0.003
     igst_as_cgst_sgst: float = 0.01
     wrong_branch_gstin: float = 0.01
+    wrong_supplier: float = 0.002
     blank_doc_date: float = 0.03
     blank_gstin_filled: float = 0.01
     negative_credit_note: float = 0.015

@@ -198,7 +198,8 @@ def plan_register(rng: np.random.Generator, docs: pl.DataFrame, sup: pl.DataFram
     iamt = plan.amounts["iamt"]
     inv_typ = np.array(docs["inv_typ"].to_list(), dtype=object)
     family = docs["family"].to_numpy()
-    order = ("transposed_digits_collision", "branch_prefix_dropped", "wrong_branch_gstin", "igst_as_cgst_sgst",
+    order = ("transposed_digits_collision", "branch_prefix_dropped", "wrong_branch_gstin", "wrong_supplier",
+             "igst_as_cgst_sgst",
              "negative_credit_note", "fy_token", "typo", "typo_and_date", "own_number", "transposed_digits", "number_format", "value_diff",
              "date_diff", "rounding", "blank_doc_date", "booked_twice", "booked_in_parts", "blank_gstin_filled")
     for name in order:
@@ -219,6 +220,16 @@ def plan_register(rng: np.random.Generator, docs: pl.DataFrame, sup: pl.DataFram
                                       number, taken):
                 trap[i] = name
                 plan.pr_sup[i] = alt_sup[i]
+        elif name == "wrong_supplier":  # a regular supplier of another PAN, picked from the ledger list
+            pan = sup["pan"].to_numpy()
+            regular = np.flatnonzero(sup["role"].to_numpy() == "regular")
+            other = regular[rng.integers(0, len(regular), size=n)] if len(regular) else np.full(n, -1)
+            ok = (other >= 0) & (pan[np.maximum(other, 0)] != pan[s])
+            other_gstin = [sup_gstin[o] if o >= 0 else "" for o in other.tolist()]
+            for i, _prop in _accepted(rng, free & ok & (kind == "ims"), target, lambda i: number[i], "free_key",
+                                      other_gstin, number, taken):
+                trap[i] = name
+                plan.pr_sup[i] = other[i]
         else:
             if name == "igst_as_cgst_sgst":
                 elig = (iamt >= 10) & (inv_typ == "R")
