@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-from builders import S1, R, doc, frame, pairs_of, run
+from builders import S1, S2, R, doc, frame, pairs_of, run
 
 from imsrecon.config import MatchConfig
 from imsrecon.reconcile import reconcile
@@ -94,6 +94,29 @@ def test_another_number_of_the_suppliers_series_is_another_document():
     ims = [doc("ims", "PI/214/25-26", date="2025-04-25", tv=25072.0, row=1)]
     got = pairs_of(run(ims, [doc("pr", "PI/214/25-36", date="2025-04-20", tv=25072.0, row=1)]))
     assert got == {"PI/214/25-26": ("mismatch", 1)}
+
+
+def test_the_very_document_booked_under_another_supplier():
+    # the clerk picked the wrong ledger: the same number, date and amounts under another PAN
+    ims = [doc("ims", "MH/RS/828", supplier=S1, row=1)]
+    result = run(ims, [doc("pr", "MH/RS/828", supplier=S2, row=1)])
+    row = result.row(0, named=True)
+    assert (row["match_status"], row["pr_row"], row["differences"]) == ("mismatch", 1, "supplier_gstin")
+    # another supplier's own document of the same number is another document
+    assert pairs_of(run(ims, [doc("pr", "MH/RS/828", supplier=S2, tv=2000.0, row=1)]))["MH/RS/828"][0] == "missing_in_pr"
+    assert pairs_of(run(ims, [doc("pr", "MH/RS/828", supplier=S2, date="2025-04-02", row=1)]))["MH/RS/828"][0] == "missing_in_pr"
+    assert run(ims, [doc("pr", "MH/RS/828", supplier=S2, row=1)], other_supplier_pass=False)["match_status"].to_list() \
+        == ["missing_in_pr", "missing_in_ims"]
+
+
+def test_a_slip_onto_a_number_whose_own_booking_went_to_another_supplier():
+    # MH/RS/882 was booked as MH/RS/828 (a transposition onto a real number), and MH/RS/828 itself
+    # under another supplier: the number's row under the right supplier is 882's, not 828's
+    ims = [doc("ims", "MH/RS/828", tv=5000.0, cgst=450, sgst=450, row=1),
+           doc("ims", "MH/RS/882", tv=7000.0, cgst=630, sgst=630, date="2025-04-03", row=2)]
+    pr = [doc("pr", "MH/RS/828", tv=7000.0, cgst=630, sgst=630, date="2025-04-03", row=1),
+          doc("pr", "MH/RS/828", supplier=S2, tv=5000.0, cgst=450, sgst=450, row=2)]
+    assert pairs_of(run(ims, pr)) == {"MH/RS/828": ("mismatch", 2), "MH/RS/882": ("probable", 1)}
 
 
 def test_the_very_number_is_not_left_unpaired_for_a_similar_one_that_agrees():

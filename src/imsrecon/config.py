@@ -33,6 +33,7 @@ class MatchConfig:
     cross_year: bool = True  # allow pairs across financial years (30 March booked on 2 April)
     cross_period: bool = True  # allow pairs across tax periods
     pan_pass: bool = True  # second pass at PAN level (same PAN, another GSTIN)
+    other_supplier_pass: bool = True  # the very document booked under another supplier (wrong ledger)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -9,7 +9,7 @@ import polars as pl
 
 from imsrecon.config import MatchConfig
 from imsrecon.match.assign import assign
-from imsrecon.match.candidates import IDENTITY, STRONG, WEAK, attach_sides, candidate_pairs
+from imsrecon.match.candidates import IDENTITY, STRONG, WEAK, attach_sides, candidate_pairs, other_supplier_pairs
 from imsrecon.match.compare import (
     COMPARISON_FIELDS,
     compare_exact,
@@ -195,6 +195,12 @@ def match_documents(ims: pl.DataFrame, pr: pl.DataFrame, config: MatchConfig) ->
         # a wrong-branch booking of the very same number competes in the same assignment, so that
         # a weaker candidate under the right GSTIN cannot take its place
         first.append(_run_pass(open_l, open_r, PAN_BLOCK, config, other_branch & _same_document()))
+    if config.other_supplier_pass:
+        # the very document booked under another supplier altogether (the wrong ledger picked):
+        # the same number, date and amounts; it competes too, so that its number's register row
+        # under the right supplier (another document's slip) goes to that other document
+        across = attach_sides(other_supplier_pairs(open_l, open_r), open_l, open_r)
+        first.append(compare_pairs(across, config).filter(pl.col("differences") == "supplier_gstin"))
     settle(pl.concat(first, how="diagonal_relaxed"))
     del strong, weak, clean, first  # the compared pairs with both sides' fields: hundreds of MB at 1M
     if config.pan_pass:  # 2. same PAN, another GSTIN (a wrong branch), for what is left
