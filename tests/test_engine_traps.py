@@ -40,7 +40,8 @@ def test_an_amount_billed_again_within_the_window_pairs_only_on_the_very_date():
     result = run(ims, pr)
     assert pairs_of(result) == {"R-W1": ("probable", 2), "R-W2": ("missing_in_pr", None)}
     w2 = result.filter(pl.col("ims_doc_no") == "R-W2").row(0, named=True)
-    assert w2["nearest_candidate"].startswith("register row 1: V9001") and w2["nearest_ruled_out_by"] == "doc_no"
+    # the date rules it out: with the amount recurring, only the very date could have told
+    assert w2["nearest_candidate"].startswith("register row 1: V9001") and w2["nearest_ruled_out_by"] == "doc_date"
     row1 = result.filter(pl.col("pr_row") == 1).row(0, named=True)
     assert row1["match_status"] == "missing_in_ims" and row1["nearest_candidate"].startswith("IMS B2B R-W2")
 

@@ -175,6 +175,8 @@ def compare_pairs(pairs: pl.DataFrame, config: MatchConfig) -> pl.DataFrame:
         .when(~in_window).then(pl.lit("doc_date"))
         .when(~pl.col("_taxable_ok")).then(pl.lit("taxable_value"))
         .when(~pl.col("_tax_ok")).then(pl.lit("tax"))
+        # the number does not settle it and the amount recurs within the window: the date must
+        .when((level <= NumberLevel.SIMILAR) & repeats & ~same_day).then(pl.lit("doc_date"))
         .otherwise(pl.lit("doc_no"))
     )
     return pairs.with_columns(
