@@ -280,6 +280,34 @@ def test_failed_xlsx_leaves_no_file(tmp_path: Path, monkeypatch) -> None:
     assert list(tmp_path.iterdir()) == [target]
 
 
+@pytest.mark.parametrize(("durable", "syncs"), [(True, 1), (False, 0)])
+def test_durable_writes_reach_the_disk_before_they_replace(tmp_path: Path, monkeypatch, durable: bool, syncs: int) -> None:
+    synced: list[int] = []
+    monkeypatch.setattr(tables.os, "fsync", lambda fd: synced.append(fd))
+    target = tmp_path / "out.json"
+    target.write_text("old")
+    with tables.atomic_path(target, durable=durable) as tmp:
+        tmp.write_text("new")
+    assert target.read_text() == "new" and len(synced) == syncs and list(tmp_path.iterdir()) == [target]
+
+
+def test_reports_are_not_forced_to_disk(tmp_path: Path, monkeypatch) -> None:
+    """A report is written again from the workspace at will (the portal's upload files keep the
+    default, durable, tested above)."""
+    calls: list[bool] = []
+    real = tables.atomic_path
+
+    def spy(path, durable=True):
+        calls.append(durable)
+        return real(path, durable)
+
+    monkeypatch.setattr(tables, "atomic_path", spy)
+    for name in ("r.csv", "r.json"):
+        write_result(sample_result(), tmp_path / name)
+    write_issues([], tmp_path / "issues.csv")
+    assert calls == [False, False, False]
+
+
 def test_missing_folder_is_reported(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="does not exist"):
         write_result(sample_result(), tmp_path / "nope" / "r.csv")

@@ -338,7 +338,7 @@ def write_result_xlsx(
         raise ValueError(f"result rows with unknown match_status: {sorted(map(str, unknown))}")
     counts = summary_counts(df)
     sheets = {s: _sheet_names(SHEET_NAMES[s], counts[s]) for s in STATUS_ORDER}
-    with atomic_path(path) as tmp, tempfile.TemporaryDirectory(prefix="imsrecon-xlsx-") as work:
+    with atomic_path(path, durable=False) as tmp, tempfile.TemporaryDirectory(prefix="imsrecon-xlsx-") as work:
         wb = _workbook(tmp, work)
         fmts = _Formats(wb)
         _write_summary(wb, fmts, counts, _totals(df), sheets, summary)
@@ -361,7 +361,7 @@ def write_issues_xlsx(issues: pl.DataFrame, path: Path | str) -> Path:
 def write_tables_xlsx(path: Path | str, sheets: dict[str, pl.DataFrame]) -> Path:
     """Write plain tables, one sheet each (long ones continue on "Name (2)", …)."""
     path = Path(path)
-    with atomic_path(path) as tmp, tempfile.TemporaryDirectory(prefix="imsrecon-xlsx-") as work:
+    with atomic_path(path, durable=False) as tmp, tempfile.TemporaryDirectory(prefix="imsrecon-xlsx-") as work:
         wb = _workbook(tmp, work)
         fmts = _Formats(wb)
         for title, frame in sheets.items():

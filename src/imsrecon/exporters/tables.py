@@ -25,7 +25,9 @@ NaN or infinite amounts (never produced by the importers) are written as null ev
 
 Every write is atomic: the data goes to a temporary file in the target folder, which replaces
 the target only once it is complete, so a failed export leaves no half-written file and an
-existing file untouched.
+existing file untouched. Reports (the result, import issues) are not forced to disk before the
+replace: they can be written again from the workspace at any time, and forcing 590 MB out at a
+million documents cost up to 0.9 s; the portal upload files are (``durable``).
 """
 
 from __future__ import annotations
@@ -64,11 +66,12 @@ def export_format(path: Path | str) -> str:
 
 
 @contextmanager
-def atomic_path(path: Path | str) -> Iterator[Path]:
+def atomic_path(path: Path | str, durable: bool = True) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; on success it replaces ``path``, else it is removed.
 
     The temporary file is created with the usual permissions (umask applies); when ``path``
-    already exists its permission bits are kept.
+    already exists its permission bits are kept. ``durable``: the data is forced to disk before
+    it replaces ``path`` (so that a power cut cannot leave an empty file under the name).
     """
     path = Path(path)
     if not path.parent.is_dir():
@@ -82,11 +85,12 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
                 shutil.copymode(path, tmp)
             except OSError:
                 pass
-        fd = os.open(tmp, os.O_RDWR)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        if durable:
+            fd = os.open(tmp, os.O_RDWR)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -155,7 +159,7 @@ def write_result(
 
         return write_result_xlsx(result, path, summary, extra_sheets, decisions)
     df = prepare_result(result)
-    with atomic_path(path) as tmp:
+    with atomic_path(path, durable=False) as tmp:  # a report: written again from the workspace at will
         if fmt == "csv":
             _write_csv(_fixed_decimals(df, DECIMALS), tmp)
         else:
@@ -173,7 +177,7 @@ def write_issues(issues: list[RowIssue] | pl.DataFrame, path: Path | str) -> Pat
         from imsrecon.exporters.excel import write_issues_xlsx
 
         return write_issues_xlsx(df, path)
-    with atomic_path(path) as tmp:
+    with atomic_path(path, durable=False) as tmp:
         if fmt == "csv":
             _write_csv(df, tmp)
         else:
