@@ -110,6 +110,16 @@ def test_the_very_document_booked_under_another_supplier():
         == ["missing_in_pr", "missing_in_ims"]
 
 
+def test_explain_shows_the_booking_under_another_supplier():
+    from imsrecon.match.inspect import candidate_table
+
+    ims = frame([doc("ims", "MH/RS/828", supplier=S1, row=1)])
+    pr = frame([doc("pr", "MH/RS/828", supplier=S2, row=1), doc("pr", "MH/RS/829", supplier=S2, row=2)])
+    table = candidate_table(ims, pr, MatchConfig(), ims_index=0)
+    # the very number and date under another supplier is shown (and could pair); its other documents are not
+    assert table.select("candidate_doc_no", "candidate_gstin", "accept").rows() == [("MH/RS/828", S2, True)]
+
+
 def test_a_slip_onto_a_number_whose_own_booking_went_to_another_supplier():
     # MH/RS/882 was booked as MH/RS/828 (a transposition onto a real number), and MH/RS/828 itself
     # under another supplier: the number's row under the right supplier is 882's, not 828's

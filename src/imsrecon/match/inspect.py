@@ -1,5 +1,6 @@
 """The comparison table behind `imsrecon explain`: one document against every document of the
-same supplier (and of the supplier's other registrations) on the other side, field by field."""
+same supplier (and of the supplier's other registrations, and any supplier's document of the very
+number and date) on the other side, field by field."""
 
 from __future__ import annotations
 
@@ -31,7 +32,10 @@ def candidate_table(
     same_supplier = (pl.col("_rec") == row["_rec"]) & (
         (pl.col("_pan") == row["_pan"]) | pl.col("supplier_gstin").is_null() | pl.lit(row["_pan"] is None)
     )
-    others = other.filter(same_supplier & (pl.col("doc_class") == row["doc_class"]))
+    # and the very number of the same day under any supplier (booked under the wrong ledger)
+    same_number = (pl.col("_rec") == row["_rec"]) & (pl.col("doc_no_norm") == row["doc_no_norm"]) & (
+        pl.col("doc_date") == row["doc_date"])
+    others = other.filter((same_supplier | same_number.fill_null(False)) & (pl.col("doc_class") == row["doc_class"]))
     if others.height == 0:
         return pl.DataFrame()
     me, others = with_cores(me), with_cores(others)
