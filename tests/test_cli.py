@@ -252,6 +252,9 @@ def test_explain_answers_for_every_document_of_the_demo(tmp_path):
             if e.row["match_status"] in ("exact", "probable", "mismatch"):
                 partner = e.candidates.filter(pl.col("accept")).sort("score", descending=True)
                 assert partner.height >= 1  # the chosen partner is among the candidates
+                chosen = (pl.col("candidate_doc_no") == e.row["pr_doc_no"]) & (
+                    pl.col("candidate_gstin").eq_missing(e.row["pr_supplier_gstin"]))
+                assert partner.filter(chosen).height >= 1, key
     missing = result.filter(pl.col("match_status") == "missing_in_pr").row(0, named=True)
     text = cli("explain", missing["matching_key"], "--db", db).output
     assert "missing_in_pr" in text and "Candidates in the register" in text or "No document of this supplier" in text
