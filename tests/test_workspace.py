@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 from sqlalchemy import Column, Integer, MetaData, Table, func, insert, inspect, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from imsrecon.importers.base import ImportResult
 from imsrecon.issues import RowIssue, Severity
@@ -300,7 +300,7 @@ def test_record_run_is_atomic(ws: Workspace) -> None:
     before = (table_rows(ws, schema.runs), table_rows(ws, schema.results), snapshot(ws))
     with pytest.raises(UnknownImportError):
         ws.record_run({}, [ims], [424242], _result_frame([None, None], [None, None]))
-    with pytest.raises(SQLAlchemyError):  # foreign key to documents: enforced on SQLite too
+    with pytest.raises(IntegrityError):  # foreign key to documents: enforced on SQLite too, raised as SQLAlchemy raises it
         ws.record_run({}, [ims], [], _result_frame([1, 987654], [None, None]))
     with pytest.raises(ValueError, match="bogus"):
         ws.record_run({}, [ims], [], _result_frame([None], [None]).with_columns(bogus=pl.lit(1)))

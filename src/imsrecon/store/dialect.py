@@ -36,7 +36,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.schema import CreateColumn
 
@@ -240,7 +240,18 @@ def _sqlite_bulk_insert(conn: Connection, table: Table, frame: pl.DataFrame) -> 
             for name in order
         ]
     )  # fmt: skip
-    conn.exec_driver_sql(str(compiled), frame.rows())
+    # one list per column, zipped into rows as the driver asks for them: cheaper than the frame's
+    # own rows, and no list of all the row tuples at once
+    rows = zip(*(frame[c].to_list() for c in frame.columns), strict=True)
+    statement = str(compiled)
+    dbapi_error = conn.dialect.loaded_dbapi.Error
+    cursor = conn.connection.cursor()  # the connection's own: the same transaction
+    try:
+        cursor.executemany(statement, rows)
+    except dbapi_error as exc:  # raised as SQLAlchemy raises it (IntegrityError, OperationalError …)
+        raise DBAPIError.instance(statement, None, exc, dbapi_error) from exc
+    finally:
+        cursor.close()
 
 
 # --------------------------------------------------------------------------------------------
