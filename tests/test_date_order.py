@@ -149,3 +149,11 @@ def test_bad_options_are_refused(tmp_path, options, message):
     path.write_text(f"[options]\n{options}\n")
     with pytest.raises(InputFileError, match=message):
         ColumnMapping.load(path)
+
+
+def test_the_warning_names_the_column_as_written(tmp_path):
+    path = tmp_path / "register.csv"
+    path.write_text("Supplier GSTIN,Supplier's Invoice No.,Supplier's Invoice Date,Taxable Value,IGST\n"
+                    "29AAGCB1286Q1Z0,A1,4/25/2025,1000,180\n")
+    [warning] = [i for i in RegisterImporter().read(path, ImportOptions()).issues if i.code == "date_order"]
+    assert warning.column == "Supplier's Invoice Date"

@@ -202,14 +202,13 @@ def _date_order(raw: RawFrame, df: pl.DataFrame, dates: list[str]) -> tuple[str,
     total = sum(evidence.values(), DateOrderEvidence())
     if total.order == DAY_FIRST:
         return DAY_FIRST, []
-    columns = ", ".join(f"'{raw.label(n)}'" for n, e in evidence.items() if e.month_first)
+    columns = ", ".join(raw.label(n) for n, e in evidence.items() if e.month_first)
     reason = (
         f"dates read month-first (MM/DD/YYYY, as Excel writes them on a computer set to US English): "
         f"{total.month_first} distinct dates can only be month-first and none only day-first; "
         'if that is wrong, set date_order = "day_first" under [options] in a mapping file'
     )
-    return MONTH_FIRST, [RowIssue(Severity.WARNING, raw.file, None, columns.replace("'", ""), total.example,
-                                  reason, code="date_order")]
+    return MONTH_FIRST, [RowIssue(Severity.WARNING, raw.file, None, columns, total.example, reason, code="date_order")]
 
 
 def _bool_expr(name: str, columns: list[str]) -> pl.Expr:
