@@ -46,11 +46,10 @@ def _solve(pairs: pl.DataFrame) -> pl.DataFrame:
     ri = pairs["i"].to_frame().join(rows.to_frame().with_row_index("r"), on="i", how="left")["r"].to_numpy()
     cj = pairs["j"].to_frame().join(cols.to_frame().with_row_index("c"), on="j", how="left")["c"].to_numpy()
     score = pairs["score"].to_numpy().astype(np.float64)
-    sure = pairs["sure"] if "sure" in pairs.columns else pl.Series([False] * pairs.height)
-    sure_i = pairs.select("i", sure.alias("s")).group_by("i").agg(pl.col("s").any())
-    sure_j = pairs.select("j", sure.alias("s")).group_by("j").agg(pl.col("s").any())
-    has_sure_i = rows.to_frame().join(sure_i, on="i", how="left")["s"].fill_null(False).to_numpy()
-    has_sure_j = cols.to_frame().join(sure_j, on="j", how="left")["s"].fill_null(False).to_numpy()
+    sure = pairs["sure"].to_numpy() if "sure" in pairs.columns else np.zeros(len(score), dtype=bool)
+    has_sure_i, has_sure_j = np.zeros(n, dtype=bool), np.zeros(m, dtype=bool)
+    has_sure_i[ri[sure]] = True
+    has_sure_j[cj[sure]] = True
     # rows: real i (n) then dummy e_j (m); columns: real j (m) then dummy d_i (n)
     r_idx = np.concatenate([ri, np.arange(n), n + np.arange(m), n + cj])
     c_idx = np.concatenate([cj, m + np.arange(n), np.arange(m), m + ri])
