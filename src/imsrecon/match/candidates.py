@@ -80,14 +80,17 @@ def candidate_pairs(
     return pl.concat([within(by_number), within(by_amount)]).unique().sort("i", "j")
 
 
+# the very document, whoever the supplier: one recipient and class, the same number and date
+SAME_NUMBER_DAY = ["_rec", "doc_class", "doc_no_norm", "doc_date"]
+
+
 def other_supplier_pairs(left: pl.DataFrame, right: pl.DataFrame) -> pl.DataFrame:
     """(i, j) of documents of one recipient and class with the same normalised number and date
     under suppliers of different PANs (the very document booked under the wrong ledger): a join
     on all four, so numbers that many suppliers use ("1", "INV-001") meet only on the same day."""
-    keys = ["_rec", "doc_class", "doc_no_norm", "doc_date"]
-    lk = left.select("i", *keys, "_pan").drop_nulls(["doc_no_norm", "doc_date", "_pan"])
-    rk = right.select("j", *keys, "_pan").drop_nulls(["doc_no_norm", "doc_date", "_pan"])
-    joined = lk.join(rk, on=keys, suffix="_r")
+    lk = left.select("i", *SAME_NUMBER_DAY, "_pan").drop_nulls(["doc_no_norm", "doc_date", "_pan"])
+    rk = right.select("j", *SAME_NUMBER_DAY, "_pan").drop_nulls(["doc_no_norm", "doc_date", "_pan"])
+    joined = lk.join(rk, on=SAME_NUMBER_DAY, suffix="_r")
     return joined.filter(pl.col("_pan") != pl.col("_pan_r")).select("i", "j").unique().sort("i", "j")
 
 

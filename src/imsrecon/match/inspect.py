@@ -7,7 +7,7 @@ from __future__ import annotations
 import polars as pl
 
 from imsrecon.config import MatchConfig
-from imsrecon.match.candidates import attach_sides
+from imsrecon.match.candidates import SAME_NUMBER_DAY, attach_sides
 from imsrecon.match.compare import compare_pairs, with_comparison
 from imsrecon.match.engine import _side
 from imsrecon.match.numbers import NumberLevel, with_cores
@@ -33,9 +33,8 @@ def candidate_table(
         (pl.col("_pan") == row["_pan"]) | pl.col("supplier_gstin").is_null() | pl.lit(row["_pan"] is None)
     )
     # and the very number of the same day under any supplier (booked under the wrong ledger)
-    same_number = (pl.col("_rec") == row["_rec"]) & (pl.col("doc_no_norm") == row["doc_no_norm"]) & (
-        pl.col("doc_date") == row["doc_date"])
-    others = other.filter((same_supplier | same_number.fill_null(False)) & (pl.col("doc_class") == row["doc_class"]))
+    same_number = pl.all_horizontal(pl.col(k) == row[k] for k in SAME_NUMBER_DAY).fill_null(False)
+    others = other.filter((same_supplier | same_number) & (pl.col("doc_class") == row["doc_class"]))
     if others.height == 0:
         return pl.DataFrame()
     me, others = with_cores(me), with_cores(others)
