@@ -1,9 +1,10 @@
 """Choose which documents get which trap, and how each trap changes the register's copy.
 
-A document gets at most one trap (``typo_and_date`` is two slips in one booking, as one trap). Traps that change a number or a GSTIN are checked against every
-number the supplier really used: an edit that would land on another real document (other than on
-purpose, for ``transposed_digits_collision``) or that normalisation would undo is dropped, so the
-truth stays exactly right. The register's copy of each document is a *plan*: arrays aligned with
+A document gets at most one trap (``typo_and_date`` is two slips in one booking, as one trap).
+Traps that change a number or a GSTIN are checked against every number the supplier really used:
+an edit that would land on another real document (other than on purpose, for
+``transposed_digits_collision``) or that normalisation would undo is dropped, so the truth stays
+exactly right. The register's copy of each document is a *plan*: arrays aligned with
 the document frame (``pr_no``, ``pr_sup``, ``pr_days``, amounts, flags).
 """
 
@@ -199,9 +200,9 @@ def plan_register(rng: np.random.Generator, docs: pl.DataFrame, sup: pl.DataFram
     inv_typ = np.array(docs["inv_typ"].to_list(), dtype=object)
     family = docs["family"].to_numpy()
     order = ("transposed_digits_collision", "branch_prefix_dropped", "wrong_branch_gstin", "wrong_supplier",
-             "igst_as_cgst_sgst",
-             "negative_credit_note", "fy_token", "typo", "typo_and_date", "own_number", "transposed_digits", "number_format", "value_diff",
-             "date_diff", "rounding", "blank_doc_date", "booked_twice", "booked_in_parts", "blank_gstin_filled")
+             "igst_as_cgst_sgst", "negative_credit_note", "fy_token", "typo", "typo_and_date", "own_number",
+             "transposed_digits", "number_format", "value_diff", "date_diff", "rounding", "blank_doc_date",
+             "booked_twice", "booked_in_parts", "blank_gstin_filled")
     for name in order:
         target = counts[name]
         if target <= 0:
@@ -212,24 +213,13 @@ def plan_register(rng: np.random.Generator, docs: pl.DataFrame, sup: pl.DataFram
             for i, prop in _accepted(rng, free & elig, target, edit, mode, gstin, number, taken):
                 trap[i] = name
                 pr_no[i] = prop
-        elif name == "wrong_branch_gstin":
-            def same_number(i: int) -> str:
-                return number[i]
-            alt_gstin = [sup_gstin[a] if a >= 0 else "" for a in alt_sup.tolist()]
-            for i, _prop in _accepted(rng, free & (alt_sup >= 0), target, same_number, "free_key", alt_gstin,
-                                      number, taken):
+        elif name in ("wrong_branch_gstin", "wrong_supplier"):  # the same number under another GSTIN
+            moved_to = alt_sup if name == "wrong_branch_gstin" else _other_pan_suppliers(rng, sup, s)
+            moved_gstin = [sup_gstin[t] if t >= 0 else "" for t in moved_to.tolist()]
+            for i, _prop in _accepted(rng, free & (moved_to >= 0), target, lambda i: number[i], "free_key",
+                                      moved_gstin, number, taken):
                 trap[i] = name
-                plan.pr_sup[i] = alt_sup[i]
-        elif name == "wrong_supplier":  # a regular supplier of another PAN, picked from the ledger list
-            pan = sup["pan"].to_numpy()
-            regular = np.flatnonzero(sup["role"].to_numpy() == "regular")
-            other = regular[rng.integers(0, len(regular), size=n)] if len(regular) else np.full(n, -1)
-            ok = (other >= 0) & (pan[np.maximum(other, 0)] != pan[s])
-            other_gstin = [sup_gstin[o] if o >= 0 else "" for o in other.tolist()]
-            for i, _prop in _accepted(rng, free & ok & (kind == "ims"), target, lambda i: number[i], "free_key",
-                                      other_gstin, number, taken):
-                trap[i] = name
-                plan.pr_sup[i] = other[i]
+                plan.pr_sup[i] = moved_to[i]
         else:
             if name == "igst_as_cgst_sgst":
                 elig = (iamt >= 10) & (inv_typ == "R")
@@ -247,6 +237,17 @@ def plan_register(rng: np.random.Generator, docs: pl.DataFrame, sup: pl.DataFram
     _apply_effects(rng, plan, docs)
     _keep_one_gstin_per_party(plan, booked)
     return plan
+
+
+def _other_pan_suppliers(rng: np.random.Generator, sup: pl.DataFrame, s: np.ndarray) -> np.ndarray:
+    """For each document, a regular supplier picked at random from the ledger list, or -1 where
+    that supplier has the document's own PAN (or there is none)."""
+    pan = sup["pan"].to_numpy()
+    regular = np.flatnonzero(sup["role"].to_numpy() == "regular")
+    if len(regular) == 0:
+        return np.full(len(s), -1)
+    other = regular[rng.integers(0, len(regular), size=len(s))]
+    return np.where(pan[other] != pan[s], other, -1)
 
 
 def _pool(rng: np.random.Generator, mask: np.ndarray, target: int) -> np.ndarray:
