@@ -164,6 +164,44 @@ def test_financial_year_tokens(booked):
     assert pairs_of(run([doc("ims", "INV/2025-26/0012")], [doc("pr", booked)]))["INV/2025-26/0012"][1] == 1
 
 
+@pytest.mark.parametrize(("ims_no", "booked"), [
+    ("SI/2526/0045", "SI/45"), ("2526/SI/45", "SI-45"), ("INV/2025/77", "INV/77"), ("INV/77/2025", "INV-77"),
+    ("INV/25-26/99", "INV/99"),
+])
+def test_a_year_segment_dropped_by_the_books_keeps_the_identity(ims_no, booked):
+    # the books leave out the year of SI/2526/0045 and the amount differs: the number's core
+    # still names the document, so it pairs as a mismatch instead of two unpaired documents
+    ims = [doc("ims", ims_no, tv=10000, cgst=900, sgst=900, row=1), doc("ims", "SI/2526/0046", tv=600, row=2)]
+    pr = [doc("pr", booked, tv=10500, cgst=945, sgst=945, row=1), doc("pr", "SI/2526/0046", tv=600, row=2)]
+    result = run(ims, pr)
+    assert pairs_of(result)[ims_no] == ("mismatch", 1)
+    row = result.filter(pl.col("pr_row") == 1).row(0, named=True)
+    assert row["differences"] == "taxable_value;cgst;sgst" and "doc_no=equal_core" in row["comparison"]
+
+
+@pytest.mark.parametrize(("ims_no", "booked", "status"), [
+    ("DN/25-26/005", "DN-5", "mismatch"), ("DN/2526/5", "DN/5", "mismatch"), ("25-26/DN/3", "DN3", "mismatch"),
+    # a core of one character without the prefix that would back it, or under another prefix: no
+    ("DN/25-26/005", "5", "missing_in_pr"), ("DN/25-26/005", "RT/5", "missing_in_pr"),
+])
+def test_a_short_counter_keeps_its_identity_by_its_prefix(ims_no, booked, status):
+    # a debit note's counter is short: its core ("5") alone names nothing, but with the prefix
+    # kept only the year tells the two numbers apart
+    ims = [doc("ims", ims_no, cls="debit_note", tv=2000, cgst=180, sgst=180, row=1)]
+    pr = [doc("pr", booked, cls="debit_note", tv=2300, cgst=207, sgst=207, row=1)]
+    result = run(ims, pr)
+    assert pairs_of(result)[ims_no] == (status, 1 if status == "mismatch" else None)
+    if status == "mismatch":
+        assert "doc_no=equal_core" in result.filter(pl.col("pr_row") == 1)["comparison"][0]
+
+
+def test_a_number_that_is_only_a_year_is_not_emptied():
+    # INV/2025 is invoice 2025 of its series: it must not take INV/2024's booking
+    ims = [doc("ims", "INV/2025", tv=10000, row=1), doc("ims", "INV/2024", tv=7000, row=2)]
+    pr = [doc("pr", "INV/2024", tv=10500, row=1)]
+    assert pairs_of(run(ims, pr)) == {"INV/2025": ("missing_in_pr", None), "INV/2024": ("mismatch", 1)}
+
+
 @pytest.mark.parametrize(("ims_no", "booked", "status"), [
     ("0000123", "123", "exact"), ("INV-0042", "inv42", "exact"), ("MH/24-25/77", "77", "probable"),
     ("KA/TI/1006", "1006", "probable"),

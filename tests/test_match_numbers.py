@@ -71,3 +71,27 @@ def test_similarity_is_rapidfuzz_osa(pairs):
     dist, sim = similarity(a, b)
     assert list(dist) == [OSA.distance(x, y) for x, y in pairs]
     assert [round(v, 9) for v in sim] == [round(OSA.normalized_similarity(x, y), 9) for x, y in pairs]
+
+
+@pytest.mark.parametrize(
+    ("number", "core"),
+    [
+        ("INV/2025-26/0012", "12"), ("inv 2025-26 0012", "12"), ("INV/2025/26/12", "12"),
+        ("INV/20252026/12", "12"), ("FY25-26/INV/12", "12"), ("FY2526/7", "7"), ("99-00/5", "5"),
+        # a year as a segment of its own: a compact financial year or a calendar year
+        ("SI/2526/0045", "45"), ("2425/88", "88"), ("INV/2025/77", "77"), ("B-123/2025", "123"),
+        ("INV-2025-0012", "12"), ("2425/88/2025", "88"),
+        # ... but never the only digits: INV/2025 is invoice 2025 of the series INV
+        ("INV/2025", "2025"), ("INV/2425", "2425"), ("GST-2025", "2025"), ("0002025", "2025"),
+        ("INV/2025/2019", "2019"),  # the year first, the counter after it
+        # not a year token: glued to letters, before GST, not a year pair
+        ("INV2425/123", "2425123"), ("INV/2016/5", "20165"), ("INV/1213/5", "12135"), ("INV/25-27/3", "25273"),
+        # "2025/25" is not a year pair and must not hide the real one after it: two documents
+        # of one series keep two cores
+        ("TI/2025/25-26", "2025"), ("TI/2526/25-26", "2526"),
+    ],
+)
+def test_cores(number, core):
+    from imsrecon.match.numbers import core_series
+
+    assert core_series(pl.Series([number])).to_list() == [core]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import polars as pl
 
 from imsrecon.config import MatchConfig
-from imsrecon.match.numbers import NumberLevel, similarity
+from imsrecon.match.numbers import NumberLevel, similarity, stem_series
 from imsrecon.model import AMOUNT_HEADS
 
 SIDE_FIELDS = (
@@ -57,17 +57,34 @@ def number_levels(pairs: pl.DataFrame, config: MatchConfig) -> pl.DataFrame:
     pairs = pairs.with_columns(pl.Series("_dist", dist), pl.Series("num_sim", sim))
     raw_equal = _l("doc_no").str.strip_chars().str.to_uppercase() == _r("doc_no").str.strip_chars().str.to_uppercase()
     core_ok = _l("core").str.len_chars() >= 2
+    pairs = pairs.with_columns(_same_short_stem(pairs))
     level = (
         pl.when(raw_equal).then(NumberLevel.EQUAL)
         .when(_l("doc_no_norm") == _r("doc_no_norm")).then(NumberLevel.EQUAL_NORM)
         .when(_l("orig_doc_no_norm") == _r("doc_no_norm")).then(NumberLevel.ORIGINAL)
         .when(core_ok & ((_l("core") == _r("core")) | (_l("orig_core") == _r("core")))).then(NumberLevel.EQUAL_CORE)
+        .when(pl.col("_stem")).then(NumberLevel.EQUAL_CORE)
         .when(core_ok & (_r("core").str.len_chars() >= 2)
               & ((pl.col("_dist") <= 1) & (_l("core").str.len_chars() >= 3)
                  | (pl.col("num_sim") >= config.similarity_threshold))).then(NumberLevel.SIMILAR)
         .otherwise(NumberLevel.DIFFERENT)
     )
-    return pairs.with_columns(level.fill_null(NumberLevel.DIFFERENT).cast(pl.Int8).alias("num_level"))
+    return pairs.with_columns(level.fill_null(NumberLevel.DIFFERENT).cast(pl.Int8).alias("num_level")).drop("_stem")
+
+
+def _same_short_stem(pairs: pl.DataFrame) -> pl.Series:
+    """A core of one character says little (``DN/25-26/5`` and ``5``), but with the prefix kept
+    the numbers still name one document when only a year token tells them apart
+    (``DN/25-26/005`` booked as ``DN-5``). Looked at only where the cores are that short."""
+    short = pairs.select(
+        (_l("core") == _r("core")) & (_l("core").str.len_chars() < 2) & (_l("doc_no_norm") != _r("doc_no_norm"))
+    ).to_series().fill_null(False)
+    same = pl.Series("_stem", [False] * pairs.height, dtype=pl.Boolean)
+    idx = short.arg_true()
+    if idx.len():
+        left, right = stem_series(pairs["doc_no_l"].gather(idx)), stem_series(pairs["doc_no_r"].gather(idx))
+        same = same.scatter(idx, ((left == right) & (left.str.len_chars() >= 2)).fill_null(False))
+    return same
 
 
 def _slip_or_other(pairs: pl.DataFrame, asked: pl.Expr) -> pl.DataFrame:

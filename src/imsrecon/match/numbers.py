@@ -3,7 +3,9 @@ alike two numbers are.
 
 ``doc_no_norm`` (importers) folds case, separators and leading zeros. The *core* also drops
 financial-year tokens in every common spelling (``2025-26``, ``25-26``, ``2025/26``,
-``2025-2026``, ``FY25-26``, ``20252026``) and a leading alphabetic prefix (``MH/77`` → ``77``).
+``2025-2026``, ``FY25-26``, ``20252026``), a year written as a segment of its own (``SI/2526/45``,
+``INV/2025/123``: once, and only where digits remain), and a leading alphabetic prefix
+(``MH/77`` → ``77``).
 """
 
 from __future__ import annotations
@@ -19,12 +21,22 @@ from rapidfuzz.distance import OSA
 from imsrecon.normalise.docno import doc_no_norm_expr
 
 # Two years side by side: 2025-26, 25-26, 2025/26, 2025-2026, FY 25-26, and 20252026 / FY2526.
+# The pairs are spelled out (the second year follows the first) so that two numbers that are not
+# a year pair ("2025/25" in TI/2025/25-26) are never taken for one and cannot hide the real one.
+_FY_PAIRS = [(f"{y % 100:02d}", f"{(y + 1) % 100:02d}") for y in range(1999, 2099)]
 _FY_TOKEN = re.compile(
-    r"(?<![0-9])(?:FY\s*)?(?:20)?([0-9]{2})\s*[-/]\s*(?:20)?([0-9]{2})(?![0-9])"
-    r"|(?<![0-9])20([0-9]{2})20([0-9]{2})(?![0-9])"
-    r"|FY\s*(?:20)?([0-9]{2})(?:20)?([0-9]{2})(?![0-9])"
+    r"(?<![0-9])(?:FY\s*)?(?:20)?(?:" + "|".join(rf"{a}\s*[-/]\s*(?:20)?{b}" for a, b in _FY_PAIRS) + r")(?![0-9])"
+    r"|(?<![0-9])20(?:" + "|".join(rf"{a}20{b}" for a, b in _FY_PAIRS) + r")(?![0-9])"
+    r"|FY\s*(?:20)?(?:" + "|".join(rf"{a}(?:20)?{b}" for a, b in _FY_PAIRS) + r")(?![0-9])"
 )
 MIN_CORE_FOR_NEIGHBOURS = 2
+
+# A year as a segment of its own: 2017 … 2040 (GST began in 2017) or a compact financial year
+# 1718 … 3940. Dropped only where another digit stays (``INV/2025`` is invoice 2025 of series INV),
+# first a year with digits after it (``2526/45``), else one that ends the number (``45/2025``).
+_YEARS = "|".join([str(y) for y in range(2017, 2041)] + [f"{y % 100:02d}{(y + 1) % 100:02d}" for y in range(2017, 2040)])
+_YEAR_BEFORE_DIGITS = rf"(^|[^0-9A-Z])(?:{_YEARS})([^0-9A-Z][^0-9]*[0-9])"
+_YEAR_AFTER_DIGITS = rf"([0-9][^0-9]*[^0-9A-Z])(?:{_YEARS})$"
 
 
 class NumberLevel(IntEnum):
@@ -32,7 +44,8 @@ class NumberLevel(IntEnum):
 
     DIFFERENT = 0
     SIMILAR = 1  # one keystroke apart, or similarity above the threshold
-    EQUAL_CORE = 2  # equal once FY tokens and an alphabetic prefix are dropped
+    EQUAL_CORE = 2  # equal once year tokens and an alphabetic prefix are dropped (a core of one
+    #                 character: equal once year tokens are dropped, the prefix kept)
     ORIGINAL = 3  # the register holds the amendment's original number
     EQUAL_NORM = 4  # equal after folding case, separators and leading zeros
     EQUAL = 5  # equal as written (case and surrounding spaces aside)
@@ -42,19 +55,14 @@ class NumberLevel(IntEnum):
         return self.name.lower()
 
 
-def _strip_fy(match: re.Match[str]) -> str:
-    groups = [g for g in match.groups() if g is not None]
-    first, second = int(groups[0]), int(groups[1])
-    return "/" if second == (first + 1) % 100 else match.group(0)
-
-
 def strip_fy_tokens(number: str) -> str:
     """Drop financial-year tokens whose second year follows the first (2025-26, 24/25 …)."""
-    return _FY_TOKEN.sub(_strip_fy, number.upper())
+    return _FY_TOKEN.sub("/", number.upper())
 
 
-def core_series(numbers: pl.Series) -> pl.Series:
-    """The core of each number (computed once per distinct number)."""
+def _year_free(numbers: pl.Series, part: str) -> pl.Series:
+    """Each number without its year tokens, normalised (``stem``), or that without an
+    alphabetic prefix either (``core``); computed once per distinct number."""
     uniques = numbers.drop_nulls().unique()
     # only numbers that may hold a year token go through Python; the rest are only upper-cased
     maybe = uniques.str.contains(r"(?i)[0-9]{2}\s*[-/]\s*[0-9]{2}|20[0-9]{2}20[0-9]{2}|FY")
@@ -63,17 +71,28 @@ def core_series(numbers: pl.Series) -> pl.Series:
     if idx.len():
         fixed = pl.Series([strip_fy_tokens(n) for n in uniques.gather(idx).to_list()], dtype=pl.String)
         stripped = stripped.scatter(idx, fixed)
-    cores = (
+    stripped = stripped.str.replace(_YEAR_BEFORE_DIGITS, "${1}/${2}").str.replace(_YEAR_AFTER_DIGITS, "${1}/")
+    parts = (
         pl.DataFrame({"n": uniques, "s": stripped})
-        .with_columns(doc_no_norm_expr(pl.col("s")).alias("norm"))
+        .with_columns(doc_no_norm_expr(pl.col("s")).alias("stem"))
         .with_columns(
             pl.coalesce(
-                pl.col("norm").str.replace(r"^[A-Z]+", "").replace("", None), pl.col("norm"), pl.lit("")
+                pl.col("stem").str.replace(r"^[A-Z]+", "").replace("", None), pl.col("stem"), pl.lit("")
             ).alias("core")
         )
     )
-    found = numbers.to_frame("n").join(cores.select("n", "core"), on="n", how="left", maintain_order="left")
-    return found["core"].alias(numbers.name)
+    found = numbers.to_frame("n").join(parts.select("n", part), on="n", how="left", maintain_order="left")
+    return found[part].alias(numbers.name)
+
+
+def core_series(numbers: pl.Series) -> pl.Series:
+    """The core of each number: year tokens and an alphabetic prefix dropped, normalised."""
+    return _year_free(numbers, "core")
+
+
+def stem_series(numbers: pl.Series) -> pl.Series:
+    """Each number with its year tokens dropped, normalised (``DN/25-26/005`` → ``DN5``)."""
+    return _year_free(numbers, "stem")
 
 
 def with_cores(frame: pl.DataFrame) -> pl.DataFrame:
