@@ -27,7 +27,7 @@ RECIPIENT = "27AAPFU0939F1ZV"
 MIXES = {
     "default": Messiness(),
     "messy": Messiness().with_rates(
-        typo=0.03, transposed_digits=0.03, transposed_digits_collision=0.01, fy_token=0.05,
+        typo=0.03, transposed_digits=0.03, transposed_digits_collision=0.01, fy_token=0.05, fy_token_and_value=0.01,
         branch_prefix_dropped=0.03, value_diff=0.05, date_diff=0.05, wrong_branch_gstin=0.03,
         booked_twice=0.03, recurring_amount=0.06, blank_doc_date=0.06, missing_in_pr=0.08, missing_in_ims=0.06,
     ),

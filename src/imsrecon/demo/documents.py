@@ -40,7 +40,7 @@ _RATE_P = np.array([0.14, 0.12, 0.64, 0.10])
 CESS_RATES = np.array([1, 12, 15, 22])
 RENTS = np.array([18_000, 25_000, 40_000, 50_000, 75_000, 1_00_000, 1_50_000, 2_50_000])
 # max counter digits each style keeps within 16 characters (style -> digits)
-_MAX_DIGITS = {0: 4, 4: 4, 2: 6, 5: 6, 1: 9, 3: 9, 6: 9}
+_MAX_DIGITS = {0: 4, 4: 4, 2: 6, 5: 6, 1: 9, 3: 9, 6: 9, 7: 6, 8: 6}
 
 
 def stochastic_count(rng: np.random.Generator, rate: float, n: int) -> int:

@@ -22,6 +22,7 @@ TRAP_STATUS: dict[str, str] = {
     "transposed_digits": "probable",  # two adjacent digits swapped
     "transposed_digits_collision": "probable",  # ... giving another real invoice's number
     "typo_and_date": "mismatch",  # two slips in one booking: a typo in the number, the date a few days off
+    "fy_token_and_value": "mismatch",  # the year left out or respelled, and the taxable value keyed differently
     "own_number": "probable",  # the books' goods-receipt or voucher number in place of the supplier's
     "amendment_original_number": "probable",  # b2ba/cna/dna booked under the original number
     # value, date and GSTIN traps
@@ -62,6 +63,7 @@ class Messiness:
     transposed_digits: float = 0.01
     transposed_digits_collision: float = 0.003
     typo_and_date: float = 0.003
+    fy_token_and_value: float = 0.003
     own_number: float = 0.003
     amendment_original_number: float = 0.005
     # value, date and GSTIN traps

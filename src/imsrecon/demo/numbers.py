@@ -12,7 +12,12 @@ style invoice                   example                credit / debit note
 4     ``B/25-26/N``              ``MH/24-25/77``        ``MH/CN/25-26/4``
 5     ``P/N/25-26``              ``TI/345/25-26``       ``CN/12/25-26``
 6     ``B/P/N``                  ``KA/SI/0045``         ``KA/CN/0004``
+7     ``P/2526/N``               ``SI/2526/00045``      ``CN/2526/0004``
+8     ``P/2025/N``               ``INV/2025/123``       ``CN/2025/4``
 ====  ========================  =====================  ===========================
+
+Styles 7 and 8 write the year as a segment of its own: the financial year in four digits
+(Tally's numbering), or its first calendar year.
 
 Formatting is vectorised (Polars); the trap edits work on the few rows that get a trap.
 """
@@ -34,6 +39,10 @@ def fy_short(y: pl.Expr) -> pl.Expr:
     return pl.format("{}-{}", (y % 100).cast(pl.String).str.zfill(2), ((y + 1) % 100).cast(pl.String).str.zfill(2))
 
 
+def fy_compact(y: pl.Expr) -> pl.Expr:
+    return pl.format("{}{}", (y % 100).cast(pl.String).str.zfill(2), ((y + 1) % 100).cast(pl.String).str.zfill(2))
+
+
 def format_numbers(frame: pl.DataFrame) -> pl.Series:
     """Numbers from columns style, prefix, abbr, counter, pad, fy (start year), family
     (0 invoice, 1 credit note, 2 debit note)."""
@@ -52,6 +61,8 @@ def format_numbers(frame: pl.DataFrame) -> pl.Series:
         .when((s == 4) & note).then(pl.format("{}/{}/{}/{}", b, p, fs, n))
         .when(s == 4).then(pl.format("{}/{}/{}", b, fs, n))
         .when(s == 5).then(pl.format("{}/{}/{}", p, n, fs))
+        .when(s == 7).then(pl.format("{}/{}/{}", p, fy_compact(pl.col("fy")), n))
+        .when(s == 8).then(pl.format("{}/{}/{}", p, pl.col("fy"), n))
         .otherwise(pl.format("{}/{}/{}", b, p, n))
     )  # fmt: skip
     return frame.select(expr.alias("number"))["number"]
@@ -73,8 +84,24 @@ _LAST_DIGITS = re.compile(r"(\d+)(?!.*\d)")
 
 
 def _fy_spellings(y: int) -> dict[str, str]:
+    """The financial year starting in ``y`` as numbers write it; "C" (2526) and "Y" (2025) only
+    as a segment of their own."""
     a, b = y % 100, (y + 1) % 100
-    return {"X": f"{y}-{y + 1}", "L": f"{y}-{b:02d}", "SL": f"{y}/{b:02d}", "S": f"{a:02d}-{b:02d}"}
+    return {"X": f"{y}-{y + 1}", "L": f"{y}-{b:02d}", "SL": f"{y}/{b:02d}", "S": f"{a:02d}-{b:02d}",
+            "C": f"{a:02d}{b:02d}", "Y": f"{y}"}
+
+
+_SEGMENT = "(?<![0-9A-Za-z]){}(?![0-9A-Za-z])"
+
+
+def _fy_present(s: str, spell: dict[str, str], year_segment: bool) -> str | None:
+    """Which spelling of the year ``s`` carries (the longest first; the four-digit ones only
+    where the style writes them, as a segment, so that a counter such as 2526 is no year)."""
+    for k in ("X", "L", "SL", "S"):
+        if spell[k] in s:
+            return k
+    segments = ("C", "Y") if year_segment else ()
+    return next((k for k in segments if re.search(_SEGMENT.format(spell[k]), s)), None)
 
 
 def _last_run_unpadded(s: str) -> str:
@@ -111,10 +138,11 @@ def edit_number_format(s: str, r: int) -> str | None:
     return None
 
 
-def edit_fy_token(s: str, y: int, r: int) -> str | None:
-    """Financial-year token respelled (so that normalisation no longer hides it), dropped or added."""
+def edit_fy_token(s: str, y: int, r: int, year_segment: bool = False) -> str | None:
+    """Financial-year token respelled (so that normalisation no longer hides it), dropped or
+    added. ``year_segment``: the style writes the year as a segment of its own (2526, 2025)."""
     spell = _fy_spellings(y)
-    present = next((k for k in ("X", "L", "SL", "S") if spell[k] in s), None)
+    present = _fy_present(s, spell, year_segment)
     if present is None:
         token = spell["S"] if r % 2 else spell["L"]
         sep = re.search(r"[/-]", s)
@@ -123,11 +151,14 @@ def edit_fy_token(s: str, y: int, r: int) -> str | None:
         i = sep.start()
         return f"{s[:i]}{s[i]}{token}{s[i:]}"
     old = spell[present]
-    options = [k for k in ("X", "L", "SL", "S") if norm(spell[k]) != norm(old)] + ["drop"]
+    # a calendar year is only ever left out; a financial year is also written another way
+    respell = () if present == "Y" else ("X", "L", "SL", "S", "C")
+    options = [k for k in respell if norm(spell[k]) != norm(old)] + ["drop"]
     choice = options[r % len(options)]
+    found = re.search(_SEGMENT.format(old), s) if present in ("C", "Y") else None
+    i = found.start() if found else s.index(old)
     if choice != "drop":
-        return s.replace(old, spell[choice], 1)
-    i = s.index(old)
+        return s[:i] + spell[choice] + s[i + len(old):]
     before, after = s[:i], s[i + len(old):]
     if after[:1] in ("/", "-"):
         after = after[1:]

@@ -83,11 +83,12 @@ _GENERIC_PREFIXES = ("INV", "SI", "TI", "GST", "BL", "S", "TAX", "SAL", "B", "RS
 _ALPHA = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
 
 # Invoice-number styles (see numbers.py). Branch styles start with the state abbreviation.
-STYLES = (0, 1, 2, 3, 4, 5, 6)
+STYLES = (0, 1, 2, 3, 4, 5, 6, 7, 8)
 BRANCH_STYLES = (4, 6)
-FY_STYLES = (0, 2, 4, 5)
-_STYLE_P = np.array([0.25, 0.2, 0.15, 0.1, 0.1, 0.1, 0.1])
-_PAD_CHOICES = {0: (4,), 1: (0, 4, 5), 2: (3,), 3: (7,), 4: (0, 3), 5: (0, 3), 6: (4,)}
+FY_STYLES = (0, 2, 4, 5, 7, 8)
+YEAR_SEGMENT_STYLES = (7, 8)  # the year as a segment of its own: SI/2526/45, INV/2025/123
+_STYLE_P = np.array([0.22, 0.18, 0.13, 0.09, 0.09, 0.09, 0.07, 0.08, 0.05])
+_PAD_CHOICES = {0: (4,), 1: (0, 4, 5), 2: (3,), 3: (7,), 4: (0, 3), 5: (0, 3), 6: (4,), 7: (4, 5), 8: (0, 5)}
 
 
 def _pans(rng: np.random.Generator, holder: list[str], initials: list[str]) -> list[str]:

@@ -20,7 +20,7 @@ from imsrecon.demo import numbers as nb
 from imsrecon.demo.documents import D_END, D_START
 from imsrecon.demo.layouts import LayoutSpec
 from imsrecon.demo.messiness import Messiness
-from imsrecon.demo.suppliers import BRANCH_STYLES
+from imsrecon.demo.suppliers import BRANCH_STYLES, YEAR_SEGMENT_STYLES
 from imsrecon.normalise.docno import doc_no_norm_expr
 
 AMENDED = {"b2b": "b2ba", "b2bcn": "b2bcna", "b2bdn": "b2bdna"}
@@ -186,10 +186,14 @@ def plan_register(rng: np.random.Generator, docs: pl.DataFrame, sup: pl.DataFram
     r1 = rng.integers(0, 1 << 30, size=n)
     r2 = rng.integers(0, 1 << 30, size=n)
 
+    def fy_edit(i: int) -> str | None:
+        return nb.edit_fy_token(number[i], int(fy[i]), r1[i], style[i] in YEAR_SEGMENT_STYLES)
+
     number_edits: dict[str, tuple[np.ndarray, Callable[[int], str | None], str]] = {
         "transposed_digits_collision": (collides, lambda i: nb.edit_transpose(number[i], r1[i], last_pair=True), "collide"),
         "branch_prefix_dropped": (np.isin(style, BRANCH_STYLES), lambda i: nb.edit_branch_prefix(number[i], abbr[i]), "differ"),
-        "fy_token": (np.ones(n, dtype=bool), lambda i: nb.edit_fy_token(number[i], int(fy[i]), r1[i]), "differ"),
+        "fy_token": (np.ones(n, dtype=bool), fy_edit, "differ"),
+        "fy_token_and_value": (plan.amounts["txval"] >= 1000, fy_edit, "differ"),
         "typo": (np.ones(n, dtype=bool), lambda i: nb.edit_typo(number[i], r1[i], r2[i]), "differ"),
         "typo_and_date": (np.ones(n, dtype=bool), lambda i: nb.edit_typo(number[i], r1[i], r2[i]), "differ"),
         "own_number": (np.ones(n, dtype=bool), lambda i: nb.edit_own_number(int(r1[i]), int(r2[i])), "differ"),
@@ -200,7 +204,7 @@ def plan_register(rng: np.random.Generator, docs: pl.DataFrame, sup: pl.DataFram
     inv_typ = np.array(docs["inv_typ"].to_list(), dtype=object)
     family = docs["family"].to_numpy()
     order = ("transposed_digits_collision", "branch_prefix_dropped", "wrong_branch_gstin", "wrong_supplier",
-             "igst_as_cgst_sgst", "negative_credit_note", "fy_token", "typo", "typo_and_date", "own_number",
+             "igst_as_cgst_sgst", "negative_credit_note", "fy_token", "fy_token_and_value", "typo", "typo_and_date", "own_number",
              "transposed_digits", "number_format", "value_diff", "date_diff", "rounding", "blank_doc_date",
              "booked_twice", "booked_in_parts", "blank_gstin_filled")
     for name in order:
@@ -298,6 +302,7 @@ def _apply_effects(rng: np.random.Generator, plan: Plan, docs: pl.DataFrame) -> 
     i = sel("value_diff")
     variant = rng.integers(0, 3, size=len(i))
     v0, v1, v2 = i[variant == 0], i[variant == 1], i[variant == 2]
+    v0 = np.concatenate([v0, sel("fy_token_and_value")])  # the taxable value alone
     delta = np.maximum(2.0, np.round(np.abs(rng.normal(0, 0.05, size=len(v0))) * a["txval"][v0]))
     sign = np.where((rng.random(len(v0)) < 0.5) & (a["txval"][v0] - delta > 1), -1.0, 1.0)
     a["txval"][v0] = np.round(a["txval"][v0] + sign * delta, 2)
