@@ -24,10 +24,21 @@ from imsrecon.normalise.docno import doc_no_norm_expr
 # The pairs are spelled out (the second year follows the first) so that two numbers that are not
 # a year pair ("2025/25" in TI/2025/25-26) are never taken for one and cannot hide the real one.
 _FY_PAIRS = [(f"{y % 100:02d}", f"{(y + 1) % 100:02d}") for y in range(1999, 2099)]
+
+
+def _year_pairs(between: str) -> str:
+    """Every year pair with ``between`` between its years, grouped by the first digit (the
+    regex engine then tries ten branches and ten more, not a hundred)."""
+    by_digit: dict[str, list[str]] = {}
+    for a, b in _FY_PAIRS:
+        by_digit.setdefault(a[0], []).append(f"{a[1]}{between}{b}")
+    return "(?:" + "|".join(f"{d}(?:{'|'.join(rest)})" for d, rest in by_digit.items()) + ")"
+
+
 _FY_TOKEN = re.compile(
-    r"(?<![0-9])(?:FY\s*)?(?:20)?(?:" + "|".join(rf"{a}\s*[-/]\s*(?:20)?{b}" for a, b in _FY_PAIRS) + r")(?![0-9])"
-    r"|(?<![0-9])20(?:" + "|".join(rf"{a}20{b}" for a, b in _FY_PAIRS) + r")(?![0-9])"
-    r"|FY\s*(?:20)?(?:" + "|".join(rf"{a}(?:20)?{b}" for a, b in _FY_PAIRS) + r")(?![0-9])"
+    r"(?<![0-9])(?:FY\s*)?(?:20)?" + _year_pairs(r"\s*[-/]\s*(?:20)?") + r"(?![0-9])"
+    r"|(?<![0-9])20" + _year_pairs("20") + r"(?![0-9])"
+    r"|FY\s*(?:20)?" + _year_pairs("(?:20)?") + r"(?![0-9])"
 )
 MIN_CORE_FOR_NEIGHBOURS = 2
 
