@@ -195,6 +195,14 @@ def test_a_short_counter_keeps_its_identity_by_its_prefix(ims_no, booked, status
         assert "doc_no=equal_core" in result.filter(pl.col("pr_row") == 1)["comparison"][0]
 
 
+@pytest.mark.parametrize("booked", ["INV/137 dt 12.03.25", "INV 137 (Ramesh)", "inv/137 dated 12/03/2025"])
+def test_a_remark_after_the_number_keeps_the_identity(booked):
+    # a hand-kept register types the date or a note after the number, and the amount differs
+    ims = [doc("ims", "INV/137", tv=10000, cgst=900, sgst=900, row=1)]
+    pr = [doc("pr", booked, tv=10400, cgst=936, sgst=936, row=1)]
+    assert pairs_of(run(ims, pr)) == {"INV/137": ("mismatch", 1)}
+
+
 def test_a_number_that_is_only_a_year_is_not_emptied():
     # INV/2025 is invoice 2025 of its series: it must not take INV/2024's booking
     ims = [doc("ims", "INV/2025", tv=10000, row=1), doc("ims", "INV/2024", tv=7000, row=2)]

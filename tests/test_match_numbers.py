@@ -89,6 +89,11 @@ def test_similarity_is_rapidfuzz_osa(pairs):
         # "2025/25" is not a year pair and must not hide the real one after it: two documents
         # of one series keep two cores
         ("TI/2025/25-26", "2025"), ("TI/2526/25-26", "2526"),
+        # a remark the books typed after the number: a bracketed note or the document's date
+        ("INV 507 (Ramesh)", "507"), ("581 dt 01.05.25", "581"), ("INV#581 dated 01/05/2025", "581"),
+        ("INV/137 DT: 12-03-2025", "137"), ("SI/25-26/45 dtd 3.4.25", "45"),
+        # ... but not letters that are part of the number
+        ("INV(A)5", "5"), ("DT 5", "5"), ("INV 5 DATED", "5DATED"),
     ],
 )
 def test_cores(number, core):

@@ -4,8 +4,9 @@ alike two numbers are.
 ``doc_no_norm`` (importers) folds case, separators and leading zeros. The *core* also drops
 financial-year tokens in every common spelling (``2025-26``, ``25-26``, ``2025/26``,
 ``2025-2026``, ``FY25-26``, ``20252026``), a year written as a segment of its own (``SI/2526/45``,
-``INV/2025/123``: once, and only where digits remain), and a leading alphabetic prefix
-(``MH/77`` → ``77``).
+``INV/2025/123``: once, and only where digits remain), a leading alphabetic prefix
+(``MH/77`` → ``77``), and a remark the books wrote after the number (``77 (Ramesh)``,
+``77 dt 12.03.25``).
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ _FY_TOKEN = re.compile(
 )
 MIN_CORE_FOR_NEIGHBOURS = 2
 
+# a remark after the number (upper case): a bracketed note, or the document's date
+_NOTE = r"\s*\([^()]*\)\s*$|\s+(?:DT|DTD|DATED|DATE)\b\.?\s*[:\-]?\s*[0-9].*$"
+
 # A year as a segment of its own: 2017 … 2040 (GST began in 2017) or a compact financial year
 # 1718 … 3940. Dropped only where another digit stays (``INV/2025`` is invoice 2025 of series INV),
 # first a year with digits after it (``2526/45``), else one that ends the number (``45/2025``).
@@ -75,12 +79,13 @@ def _year_free(numbers: pl.Series, part: str) -> pl.Series:
     """Each number without its year tokens, normalised (``stem``), or that without an
     alphabetic prefix either (``core``); computed once per distinct number."""
     uniques = numbers.drop_nulls().unique()
-    # only numbers that may hold a year token go through Python; the rest are only upper-cased
-    maybe = uniques.str.contains(r"(?i)[0-9]{2}\s*[-/]\s*[0-9]{2}|20[0-9]{2}20[0-9]{2}|FY")
-    stripped = uniques.str.to_uppercase()
+    # what hand-kept books write beside the number: "INV 507 (Ramesh)", "581 dt 01.05.25"
+    stripped = uniques.str.to_uppercase().str.replace(_NOTE, "")
+    # only numbers that may hold a year token go through Python
+    maybe = stripped.str.contains(r"[0-9]{2}\s*[-/]\s*[0-9]{2}|20[0-9]{2}20[0-9]{2}|FY")
     idx = maybe.arg_true()
     if idx.len():
-        fixed = pl.Series([strip_fy_tokens(n) for n in uniques.gather(idx).to_list()], dtype=pl.String)
+        fixed = pl.Series([strip_fy_tokens(n) for n in stripped.gather(idx).to_list()], dtype=pl.String)
         stripped = stripped.scatter(idx, fixed)
     stripped = stripped.str.replace(_YEAR_BEFORE_DIGITS, "${1}/${2}").str.replace(_YEAR_AFTER_DIGITS, "${1}/")
     parts = (
