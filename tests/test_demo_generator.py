@@ -25,7 +25,7 @@ from imsrecon.sections import SECTIONS
 STATUSES = {"exact", "probable", "mismatch", "missing_in_pr", "missing_in_ims", "duplicate", "reverse_charge"}
 DIFF_FIELDS = {"supplier_gstin", "doc_date", "taxable_value", "igst", "cgst", "sgst", "cess"}
 NUMBER_TRAPS = {"fy_token", "branch_prefix_dropped", "typo", "transposed_digits", "transposed_digits_collision",
-                "typo_and_date", "own_number", "fy_token_and_value"}
+                "typo_and_date", "own_number", "fy_token_and_value", "number_remark"}
 
 
 def ims_records(data: DemoData) -> pl.DataFrame:

@@ -24,6 +24,7 @@ TRAP_STATUS: dict[str, str] = {
     "typo_and_date": "mismatch",  # two slips in one booking: a typo in the number, the date a few days off
     "fy_token_and_value": "mismatch",  # the year left out or respelled, and the taxable value keyed differently
     "own_number": "probable",  # the books' goods-receipt or voucher number in place of the supplier's
+    "number_remark": "probable",  # a remark typed after the number: "INV/77 dt 05.04.25", "INV/77 (cash)"
     "amendment_original_number": "probable",  # b2ba/cna/dna booked under the original number
     # value, date and GSTIN traps
     "rounding": "exact",  # <= Rs 0.99 per head
@@ -65,6 +66,7 @@ class Messiness:
     typo_and_date: float = 0.003
     fy_token_and_value: float = 0.003
     own_number: float = 0.003
+    number_remark: float = 0.003
     amendment_original_number: float = 0.005
     # value, date and GSTIN traps
     rounding: float = 0.03

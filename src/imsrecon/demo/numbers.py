@@ -205,6 +205,14 @@ def edit_typo(s: str, r: int, r2: int) -> str | None:
     return s[:i] + _NEIGHBOURS[s[i]] + s[i + 1:]  # neighbouring key
 
 
+_REMARKS = ("{no} dt {date}", "{no} (cash)", "{no} dtd {date}", "{no} (part supply)", "{no} dated {date}")
+
+
+def edit_remark(s: str, date: str, r: int) -> str:
+    """What a hand-kept register writes after the number: the document's date or a note."""
+    return _REMARKS[r % len(_REMARKS)].format(no=s, date=date)
+
+
 _OWN_PREFIXES = ("GRN/", "PUR-", "", "V", "MIR/")
 
 

@@ -10,6 +10,7 @@ the document frame (``pr_no``, ``pr_sup``, ``pr_days``, amounts, flags).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,7 +18,7 @@ import numpy as np
 import polars as pl
 
 from imsrecon.demo import numbers as nb
-from imsrecon.demo.documents import D_END, D_START
+from imsrecon.demo.documents import D_END, D_START, EPOCH
 from imsrecon.demo.layouts import LayoutSpec
 from imsrecon.demo.messiness import Messiness
 from imsrecon.demo.suppliers import BRANCH_STYLES, YEAR_SEGMENT_STYLES
@@ -186,6 +187,9 @@ def plan_register(rng: np.random.Generator, docs: pl.DataFrame, sup: pl.DataFram
     r1 = rng.integers(0, 1 << 30, size=n)
     r2 = rng.integers(0, 1 << 30, size=n)
 
+    def remark_date(i: int) -> str:
+        return (EPOCH + dt.timedelta(days=int(days[i]))).strftime("%d.%m.%y")
+
     def fy_edit(i: int) -> str | None:
         return nb.edit_fy_token(number[i], int(fy[i]), r1[i], style[i] in YEAR_SEGMENT_STYLES)
 
@@ -197,6 +201,7 @@ def plan_register(rng: np.random.Generator, docs: pl.DataFrame, sup: pl.DataFram
         "typo": (np.ones(n, dtype=bool), lambda i: nb.edit_typo(number[i], r1[i], r2[i]), "differ"),
         "typo_and_date": (np.ones(n, dtype=bool), lambda i: nb.edit_typo(number[i], r1[i], r2[i]), "differ"),
         "own_number": (np.ones(n, dtype=bool), lambda i: nb.edit_own_number(int(r1[i]), int(r2[i])), "differ"),
+        "number_remark": (np.ones(n, dtype=bool), lambda i: nb.edit_remark(number[i], remark_date(i), r1[i]), "differ"),
         "transposed_digits": (np.ones(n, dtype=bool), lambda i: nb.edit_transpose(number[i], r1[i]), "differ"),
         "number_format": (np.ones(n, dtype=bool), lambda i: nb.edit_number_format(number[i], r1[i]), "same"),
     }
@@ -204,9 +209,9 @@ def plan_register(rng: np.random.Generator, docs: pl.DataFrame, sup: pl.DataFram
     inv_typ = np.array(docs["inv_typ"].to_list(), dtype=object)
     family = docs["family"].to_numpy()
     order = ("transposed_digits_collision", "branch_prefix_dropped", "wrong_branch_gstin", "wrong_supplier",
-             "igst_as_cgst_sgst", "negative_credit_note", "fy_token", "fy_token_and_value", "typo", "typo_and_date", "own_number",
-             "transposed_digits", "number_format", "value_diff", "date_diff", "rounding", "blank_doc_date",
-             "booked_twice", "booked_in_parts", "blank_gstin_filled")
+             "igst_as_cgst_sgst", "negative_credit_note", "fy_token", "fy_token_and_value", "typo", "typo_and_date",
+             "own_number", "number_remark", "transposed_digits", "number_format", "value_diff", "date_diff", "rounding",
+             "blank_doc_date", "booked_twice", "booked_in_parts", "blank_gstin_filled")
     for name in order:
         target = counts[name]
         if target <= 0:
