@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
-from sqlalchemy import Column, Integer, MetaData, Table, func, insert, inspect, select, update
+from sqlalchemy import Column, Integer, MetaData, Table, func, insert, inspect, select, text, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from imsrecon.importers.base import ImportResult
@@ -354,6 +354,19 @@ def _version(ws: Workspace) -> int:
         return migrations.current_version(conn)
 
 
+def test_upgrade_from_version_3_drops_the_unused_number_index(tmp_path: Path) -> None:
+    url = dialect.resolve_url(tmp_path / "v3.db")
+    engine = dialect.make_engine(url)
+    assert migrations.migrate(engine, target=3) == 3
+    with engine.begin() as conn:  # as version 2 made it before
+        conn.execute(text("CREATE INDEX ix_documents_supplier_gstin_doc_no_norm ON documents (supplier_gstin, doc_no_norm)"))
+    engine.dispose()
+    with Workspace.open(tmp_path / "v3.db") as ws, ws._engine.connect() as conn:
+        assert _version(ws) == migrations.SCHEMA_VERSION >= 4
+        names = {i["name"] for i in inspect(conn).get_indexes("documents")}
+        assert names == {"ix_documents_import_id"}
+
+
 def test_upgrade_from_version_1(tmp_path: Path) -> None:
     url = dialect.resolve_url(tmp_path / "old.db")
     engine = dialect.make_engine(url)
@@ -373,7 +386,8 @@ def test_upgrade_from_version_1(tmp_path: Path) -> None:
         assert _version(ws) == migrations.SCHEMA_VERSION > 1
         with ws._engine.connect() as conn:
             names = {i["name"] for i in inspect(conn).get_indexes("documents")}
-            assert {"ix_documents_import_id", "ix_documents_supplier_gstin_doc_no_norm"} <= names
+            assert "ix_documents_import_id" in names
+            assert "ix_documents_supplier_gstin_doc_no_norm" not in names  # no query reads it
             assert dialect.has_append_only_guard(conn, schema.audit_log)
             versions = conn.execute(select(schema.schema_version.c.version)).scalars().all()
         assert versions == list(range(1, migrations.SCHEMA_VERSION + 1))

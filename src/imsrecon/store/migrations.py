@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Connection, Engine, Table, func, insert, inspect, select
+from sqlalchemy import Column, Connection, Engine, Table, func, insert, inspect, select, text
 from sqlalchemy.schema import CreateTable
 
 from imsrecon import __version__
@@ -83,10 +83,17 @@ def _upload_tables(conn: Connection) -> None:
         index.create(conn, checkfirst=True)
 
 
+def _drop_number_index(conn: Connection) -> None:
+    # every stored document paid for it (a quarter of the insert time) and no query reads it;
+    # step 2 no longer makes it, so only workspaces made before this step have it
+    conn.execute(text("DROP INDEX IF EXISTS ix_documents_supplier_gstin_doc_no_norm"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "tables", _create_tables),
     Migration(2, "lookup indexes; append-only audit_log", _indexes_and_audit_guard),
     Migration(3, "uploads and upload_items (upload status)", _upload_tables),
+    Migration(4, "drop the unused index on documents (supplier GSTIN, number)", _drop_number_index),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

@@ -284,7 +284,6 @@ UPLOAD_INDEXES = (Index(None, upload_items.c.upload_id),)
 # Created by migration 2, not with the tables (so they are defined apart from them).
 INDEXES = (
     Index(None, documents.c.import_id),
-    Index(None, documents.c.supplier_gstin, documents.c.doc_no_norm),
     Index(None, results.c.run_id, results.c.matching_key),
     Index(None, decisions.c.matching_key),
     # one import per file per side; also the sha256 lookup index
