@@ -203,6 +203,16 @@ def test_a_remark_after_the_number_keeps_the_identity(booked):
     assert pairs_of(run(ims, pr)) == {"INV/137": ("mismatch", 1)}
 
 
+def test_two_counters_of_a_year_series_are_not_one_number():
+    # counter/year numbering: 2019/2025 was never booked, 2020/2025 never reported; either run of
+    # digits could be the year, so neither is dropped and the two stay apart
+    ims = [doc("ims", "2019/2025", date="2025-06-10", tv=10000, row=1)]
+    pr = [doc("pr", "2020/2025", date="2025-06-12", tv=12000, row=1)]
+    result = run(ims, pr)
+    assert pairs_of(result) == {"2019/2025": ("missing_in_pr", None)}
+    assert result.filter(pl.col("pr_row") == 1)["match_status"].to_list() == ["missing_in_ims"]
+
+
 def test_a_number_that_is_only_a_year_is_not_emptied():
     # INV/2025 is invoice 2025 of its series: it must not take INV/2024's booking
     ims = [doc("ims", "INV/2025", tv=10000, row=1), doc("ims", "INV/2024", tv=7000, row=2)]

@@ -47,9 +47,11 @@ MIN_CORE_FOR_NEIGHBOURS = 2
 _NOTE = r"\s*\([^()]*\)\s*$|\s+(?:DT|DTD|DATED|DATE)\b\.?\s*[:\-]?\s*[0-9].*$"
 
 # A year as a segment of its own: 2017 … 2040 (GST began in 2017) or a compact financial year
-# 1718 … 3940. Dropped only where another digit stays (``INV/2025`` is invoice 2025 of series INV),
-# first a year with digits after it (``2526/45``), else one that ends the number (``45/2025``).
-_YEARS = "|".join([str(y) for y in range(2017, 2041)] + [f"{y % 100:02d}{(y + 1) % 100:02d}" for y in range(2017, 2040)])
+# 1718 … 3940. Dropped only where another digit stays (``INV/2025`` is invoice 2025 of series INV)
+# and no other run of digits reads as a year (in ``2019/2025`` either may be the counter): a year
+# with digits after it (``2526/45``), else one that ends the number (``45/2025``).
+_YEAR_WORDS = [str(y) for y in range(2017, 2041)] + [f"{y % 100:02d}{(y + 1) % 100:02d}" for y in range(2017, 2040)]
+_YEARS = "|".join(_YEAR_WORDS)
 _YEAR_BEFORE_DIGITS = rf"(^|[^0-9A-Z])(?:{_YEARS})([^0-9A-Z][^0-9]*[0-9])"
 _YEAR_AFTER_DIGITS = rf"([0-9][^0-9]*[^0-9A-Z])(?:{_YEARS})$"
 
@@ -87,7 +89,11 @@ def _year_free(numbers: pl.Series, part: str) -> pl.Series:
     if idx.len():
         fixed = pl.Series([strip_fy_tokens(n) for n in stripped.gather(idx).to_list()], dtype=pl.String)
         stripped = stripped.scatter(idx, fixed)
-    stripped = stripped.str.replace(_YEAR_BEFORE_DIGITS, "${1}/${2}").str.replace(_YEAR_AFTER_DIGITS, "${1}/")
+    # a year segment only where the number has one run of digits that reads as a year: in
+    # 2019/2025 either may be the counter, and neither is dropped
+    years = stripped.str.extract_all(r"[0-9]+").list.eval(pl.element().is_in(_YEAR_WORDS)).list.sum()
+    dropped = stripped.str.replace(_YEAR_BEFORE_DIGITS, "${1}/${2}").str.replace(_YEAR_AFTER_DIGITS, "${1}/")
+    stripped = dropped.zip_with((years == 1).fill_null(False), stripped)
     parts = (
         pl.DataFrame({"n": uniques, "s": stripped})
         .with_columns(doc_no_norm_expr(pl.col("s")).alias("stem"))
