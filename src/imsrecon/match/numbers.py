@@ -91,9 +91,13 @@ def _year_free(numbers: pl.Series, part: str) -> pl.Series:
         stripped = stripped.scatter(idx, fixed)
     # a year segment only where the number has one run of digits that reads as a year: in
     # 2019/2025 either may be the counter, and neither is dropped
-    years = stripped.str.extract_all(r"[0-9]+").list.eval(pl.element().is_in(_YEAR_WORDS)).list.sum()
     dropped = stripped.str.replace(_YEAR_BEFORE_DIGITS, "${1}/${2}").str.replace(_YEAR_AFTER_DIGITS, "${1}/")
-    stripped = dropped.zip_with((years == 1).fill_null(False), stripped)
+    idx = (dropped != stripped).fill_null(False).arg_true()  # few: the runs are counted only there
+    if idx.len():
+        years = stripped.gather(idx).str.extract_all(r"[0-9]+").list.eval(pl.element().is_in(_YEAR_WORDS)).list.sum()
+        ambiguous = idx.filter(years != 1)
+        dropped = dropped.scatter(ambiguous, stripped.gather(ambiguous))
+    stripped = dropped
     parts = (
         pl.DataFrame({"n": uniques, "s": stripped})
         .with_columns(doc_no_norm_expr(pl.col("s")).alias("stem"))
