@@ -83,8 +83,10 @@ def test_similarity_is_rapidfuzz_osa(pairs):
         ("INV-2025-0012", "12"),
         # ... but never the only digits: INV/2025 is invoice 2025 of the series INV
         ("INV/2025", "2025"), ("INV/2425", "2425"), ("GST-2025", "2025"), ("0002025", "2025"),
-        # ... nor where two runs of digits read as years: either may be the counter
-        ("INV/2025/2019", "20252019"), ("2019/2025", "20192025"), ("2425/88/2025", "2425882025"),
+        # the document's year tells the year from the counter; two runs that both read as its
+        # year leave the number as it is (either may be the counter)
+        ("INV/2025/2019", "2019"), ("2019/2025", "2019"), ("MST/2526/3536", "3536"), ("2425/88/2025", "2425882025"),
+        ("INV/2019/5", "20195"),  # not the document's year
         # not a year token: glued to letters, before GST, not a year pair
         ("INV2425/123", "2425123"), ("INV/2016/5", "20165"), ("INV/1213/5", "12135"), ("INV/25-27/3", "25273"),
         # "2025/25" is not a year pair and must not hide the real one after it: two documents
@@ -100,4 +102,15 @@ def test_similarity_is_rapidfuzz_osa(pairs):
 def test_cores(number, core):
     from imsrecon.match.numbers import core_series
 
-    assert core_series(pl.Series([number])).to_list() == [core]
+    # the documents are of the financial year 2025-26
+    assert core_series(pl.Series([number]), pl.Series(["2025-26"])).to_list() == [core]
+
+
+def test_the_year_segment_is_read_against_the_documents_own_year():
+    from imsrecon.match.numbers import core_series
+
+    numbers = pl.Series(["INV/2025/77", "INV/2025/77", "INV/2025/77", None])
+    fys = pl.Series(["2025-26", "2024-25", "2021-22", "2025-26"])
+    # 2025 is a year of the documents of 2025-26 and 2024-25, a counter for one of 2021-22
+    assert core_series(numbers, fys).to_list() == ["77", "77", "202577", None]
+    assert core_series(numbers.head(1)).to_list() == ["202577"]  # no year known: kept

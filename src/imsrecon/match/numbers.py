@@ -46,14 +46,34 @@ MIN_CORE_FOR_NEIGHBOURS = 2
 # a remark after the number (upper case): a bracketed note, or the document's date
 _NOTE = r"\s*\([^()]*\)\s*$|\s+(?:DT|DTD|DATED|DATE)\b\.?\s*[:\-]?\s*[0-9].*$"
 
-# A year as a segment of its own: 2017 … 2040 (GST began in 2017) or a compact financial year
-# 1718 … 3940. Dropped only where another digit stays (``INV/2025`` is invoice 2025 of series INV)
-# and no other run of digits reads as a year (in ``2019/2025`` either may be the counter): a year
-# with digits after it (``2526/45``), else one that ends the number (``45/2025``).
-_YEAR_WORDS = [str(y) for y in range(2017, 2041)] + [f"{y % 100:02d}{(y + 1) % 100:02d}" for y in range(2017, 2040)]
-_YEARS = "|".join(_YEAR_WORDS)
-_YEAR_BEFORE_DIGITS = rf"(^|[^0-9A-Z])(?:{_YEARS})([^0-9A-Z][^0-9]*[0-9])"
-_YEAR_AFTER_DIGITS = rf"([0-9][^0-9]*[^0-9A-Z])(?:{_YEARS})$"
+# A year as a segment of its own, as the document's own financial year writes it: its calendar
+# years (2025, 2026, or the one before) or the year pair in four digits (2526, or 2425).
+# Dropped only where other digits stay (``INV/2025`` is invoice 2025 of series INV) and no other
+# run of digits reads as one of those years (in ``2025/2026`` either may be the counter). Numbers
+# without such a segment (any 20xx or four-digit year pair) skip the Python step.
+_YEAR_SEGMENT = r"(?:^|[^0-9A-Z])(?:20[0-9]{2}|" + _year_pairs("") + r")(?:[^0-9A-Z]|$)"
+_DIGIT_RUN = re.compile(r"[0-9]+")
+_SEGMENT_RUN = re.compile(r"(?<![0-9A-Z])[0-9]+(?![0-9A-Z])")
+
+
+def year_words(fy_start: int) -> frozenset[str]:
+    """How a number may write the financial year starting in ``fy_start`` as a segment."""
+    y = fy_start
+    compact = (f"{(y - 1) % 100:02d}{y % 100:02d}", f"{y % 100:02d}{(y + 1) % 100:02d}")
+    return frozenset({str(y - 1), str(y), str(y + 1), *compact})
+
+
+def drop_year_segment(number: str, fy_start: int | None) -> str:
+    """``number`` (upper case) without the segment that writes its document's year, where that
+    is unambiguous (see above); else as it was."""
+    if fy_start is None:
+        return number
+    words = year_words(fy_start)
+    runs = _DIGIT_RUN.findall(number)
+    if len(runs) < 2 or sum(r in words for r in runs) != 1:
+        return number
+    found = next((m for m in _SEGMENT_RUN.finditer(number) if m.group() in words), None)
+    return number if found is None else number[: found.start()] + "/" + number[found.end() :]
 
 
 class NumberLevel(IntEnum):
@@ -77,29 +97,28 @@ def strip_fy_tokens(number: str) -> str:
     return _FY_TOKEN.sub("/", number.upper())
 
 
-def _year_free(numbers: pl.Series, part: str) -> pl.Series:
+def _year_free(numbers: pl.Series, fy: pl.Series | None, part: str) -> pl.Series:
     """Each number without its year tokens, normalised (``stem``), or that without an
-    alphabetic prefix either (``core``); computed once per distinct number."""
-    uniques = numbers.drop_nulls().unique()
+    alphabetic prefix either (``core``); ``fy`` is each document's financial year ("2025-26"),
+    which tells a year segment from a counter. Computed once per distinct number and year."""
+    start = fy if fy is not None else pl.Series([None] * numbers.len(), dtype=pl.String)
+    keys = pl.DataFrame({"n": numbers, "y": start.str.slice(0, 4).cast(pl.Int32, strict=False)})
+    uniques = keys.drop_nulls("n").unique()
     # what hand-kept books write beside the number: "INV 507 (Ramesh)", "581 dt 01.05.25"
-    stripped = uniques.str.to_uppercase().str.replace(_NOTE, "")
+    stripped = uniques["n"].str.to_uppercase().str.replace(_NOTE, "")
     # only numbers that may hold a year token go through Python
     maybe = stripped.str.contains(r"[0-9]{2}\s*[-/]\s*[0-9]{2}|20[0-9]{2}20[0-9]{2}|FY")
     idx = maybe.arg_true()
     if idx.len():
         fixed = pl.Series([strip_fy_tokens(n) for n in stripped.gather(idx).to_list()], dtype=pl.String)
         stripped = stripped.scatter(idx, fixed)
-    # a year segment only where the number has one run of digits that reads as a year: in
-    # 2019/2025 either may be the counter, and neither is dropped
-    dropped = stripped.str.replace(_YEAR_BEFORE_DIGITS, "${1}/${2}").str.replace(_YEAR_AFTER_DIGITS, "${1}/")
-    idx = (dropped != stripped).fill_null(False).arg_true()  # few: the runs are counted only there
+    idx = stripped.str.contains(_YEAR_SEGMENT).fill_null(False).arg_true()
     if idx.len():
-        years = stripped.gather(idx).str.extract_all(r"[0-9]+").list.eval(pl.element().is_in(_YEAR_WORDS)).list.sum()
-        ambiguous = idx.filter(years != 1)
-        dropped = dropped.scatter(ambiguous, stripped.gather(ambiguous))
-    stripped = dropped
+        years = uniques["y"].gather(idx).to_list()
+        fixed = [drop_year_segment(n, y) for n, y in zip(stripped.gather(idx).to_list(), years, strict=True)]
+        stripped = stripped.scatter(idx, pl.Series(fixed, dtype=pl.String))
     parts = (
-        pl.DataFrame({"n": uniques, "s": stripped})
+        uniques.with_columns(stripped.alias("s"))
         .with_columns(doc_no_norm_expr(pl.col("s")).alias("stem"))
         .with_columns(
             pl.coalesce(
@@ -107,24 +126,25 @@ def _year_free(numbers: pl.Series, part: str) -> pl.Series:
             ).alias("core")
         )
     )
-    found = numbers.to_frame("n").join(parts.select("n", part), on="n", how="left", maintain_order="left")
+    found = keys.join(parts.select("n", "y", part), on=["n", "y"], how="left", maintain_order="left", nulls_equal=True)
     return found[part].alias(numbers.name)
 
 
-def core_series(numbers: pl.Series) -> pl.Series:
+def core_series(numbers: pl.Series, fy: pl.Series | None = None) -> pl.Series:
     """The core of each number: year tokens and an alphabetic prefix dropped, normalised."""
-    return _year_free(numbers, "core")
+    return _year_free(numbers, fy, "core")
 
 
-def stem_series(numbers: pl.Series) -> pl.Series:
+def stem_series(numbers: pl.Series, fy: pl.Series | None = None) -> pl.Series:
     """Each number with its year tokens dropped, normalised (``DN/25-26/005`` → ``DN5``)."""
-    return _year_free(numbers, "stem")
+    return _year_free(numbers, fy, "stem")
 
 
 def with_cores(frame: pl.DataFrame) -> pl.DataFrame:
     """``frame`` with the ``core`` of its numbers and of its original (amended) numbers."""
     return frame.with_columns(
-        core_series(frame["doc_no"]).alias("core"), core_series(frame["orig_doc_no"]).alias("orig_core")
+        core_series(frame["doc_no"], frame["fy"]).alias("core"),
+        core_series(frame["orig_doc_no"], frame["fy"]).alias("orig_core"),
     )
 
 
