@@ -213,6 +213,32 @@ def test_two_counters_of_a_year_series_are_not_one_number():
     assert result.filter(pl.col("pr_row") == 1)["match_status"].to_list() == ["missing_in_ims"]
 
 
+def test_a_slip_in_the_year_token_beats_another_number_of_the_same_day():
+    # 25-26 keyed as 25-62: the cores differ (no year pair left), but as written the numbers are
+    # a keystroke apart; another document of the same day and amount must not tie with it
+    ims = [doc("ims", "TI/54463/25-26", date="2025-06-10", tv=5000, row=1)]
+    pr = [doc("pr", "TI/54570/25-26", date="2025-06-10", tv=5000, row=1),
+          doc("pr", "TI/54463/25-62", date="2025-06-10", tv=5000, row=2)]
+    result = run(ims, pr)
+    assert pairs_of(result) == {"TI/54463/25-26": ("probable", 2)}
+    assert "doc_no=similar" in result.filter(pl.col("pr_row") == 2)["comparison"][0]
+
+
+def test_a_part_of_a_booking_is_not_pushed_onto_another_document():
+    # GST/12682 booked in two parts; GST/12702 of the same day booked with its year keyed 25-62,
+    # and its amount within a rupee of the second part: the part is not paired with it merely
+    # because its number is another document's
+    day = "2026-03-08"
+    ims = [doc("ims", "GST/12682/25-26", date=day, tv=4035.0, cgst=363.15, sgst=363.15, row=1),
+           doc("ims", "GST/12702/25-26", date=day, tv=1738.0, cgst=156.42, sgst=156.42, row=2)]
+    pr = [doc("pr", "GST/12682/25-26", date=day, tv=2296.72, cgst=206.70, sgst=206.70, row=1),
+          doc("pr", "GST/12682/25-26", date=day, tv=1738.28, cgst=156.45, sgst=156.45, row=2),
+          doc("pr", "GST/12702/25-62", date=day, tv=1738.0, cgst=156.42, sgst=156.42, row=3)]
+    result = run(ims, pr)
+    assert pairs_of(result) == {"GST/12682/25-26": ("exact", 1), "GST/12702/25-26": ("probable", 3)}
+    assert result.filter(pl.col("pr_row") == 2)["match_status"].to_list() == ["duplicate"]
+
+
 def test_a_number_that_is_only_a_year_is_not_emptied():
     # INV/2025 is invoice 2025 of its series: it must not take INV/2024's booking
     ims = [doc("ims", "INV/2025", tv=10000, row=1), doc("ims", "INV/2024", tv=7000, row=2)]

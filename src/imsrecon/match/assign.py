@@ -5,10 +5,11 @@ solved together as a minimum-cost full matching on a sparse bipartite graph wher
 document may also stay unpaired (a dummy partner), which is the same as maximising the summed
 score of the chosen pairs. Blocks never share an edge, so one solve covers them all.
 
-A document with a *sure* candidate (the same number) costs more to leave unpaired: a similar
-number whose values agree may take its place only when the chain of such pairs finds it another
-partner (two numbers one keystroke apart, each booked under the other's), never by leaving the
-register row of the very number unpaired.
+A document with a *sure* candidate (the same number) costs more to leave unpaired, where it is
+that candidate's only sure one: a similar number whose values agree may take its place only when
+the chain of such pairs finds it another partner (two numbers one keystroke apart, each booked
+under the other's), never by leaving the register row of the very number unpaired. Of two rows
+of the very number one stays unpaired whatever is done, and is not pushed onto another document.
 """
 
 from __future__ import annotations
@@ -47,9 +48,14 @@ def _solve(pairs: pl.DataFrame) -> pl.DataFrame:
     cj = pairs["j"].to_frame().join(cols.to_frame().with_row_index("c"), on="j", how="left")["c"].to_numpy()
     score = pairs["score"].to_numpy().astype(np.float64)
     sure = pairs["sure"].to_numpy() if "sure" in pairs.columns else np.zeros(len(score), dtype=bool)
+    # a document is held to its sure partner only where it is that partner's one sure candidate:
+    # of two register rows of the very number (a document booked in parts, or twice), one stays
+    # over whatever is done, and it must not be pushed onto another document to avoid that
+    sure_of_i = np.bincount(ri[sure], minlength=n)
+    sure_of_j = np.bincount(cj[sure], minlength=m)
     has_sure_i, has_sure_j = np.zeros(n, dtype=bool), np.zeros(m, dtype=bool)
-    has_sure_i[ri[sure]] = True
-    has_sure_j[cj[sure]] = True
+    has_sure_i[ri[sure & (sure_of_j[cj] == 1)]] = True
+    has_sure_j[cj[sure & (sure_of_i[ri] == 1)]] = True
     # rows: real i (n) then dummy e_j (m); columns: real j (m) then dummy d_i (n)
     r_idx = np.concatenate([ri, np.arange(n), n + np.arange(m), n + cj])
     c_idx = np.concatenate([cj, m + np.arange(n), np.arange(m), m + ri])

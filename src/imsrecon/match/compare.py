@@ -69,7 +69,31 @@ def number_levels(pairs: pl.DataFrame, config: MatchConfig) -> pl.DataFrame:
                  | (pl.col("num_sim") >= config.similarity_threshold))).then(NumberLevel.SIMILAR)
         .otherwise(NumberLevel.DIFFERENT)
     )
-    return pairs.with_columns(level.fill_null(NumberLevel.DIFFERENT).cast(pl.Int8).alias("num_level")).drop("_stem")
+    pairs = pairs.with_columns(level.fill_null(NumberLevel.DIFFERENT).cast(pl.Int8).alias("num_level")).drop("_stem")
+    return _slip_in_year_token(pairs)
+
+
+MIN_SLIP_LENGTH = 5  # the numbers as written (normalised) a keystroke apart: at least this long
+
+
+def _slip_in_year_token(pairs: pl.DataFrame) -> pl.DataFrame:
+    """Numbers whose cores differ but that are a keystroke apart as written (normalised) are
+    similar: the slip is in the part the core leaves out (``TI/14084/25-62`` for
+    ``TI/14084/25-26``: no longer a year pair). Measured only where the level is different."""
+    different = pairs.select(
+        (pl.col("num_level") == NumberLevel.DIFFERENT)
+        & (pl.min_horizontal(_l("doc_no_norm").str.len_chars(), _r("doc_no_norm").str.len_chars()) >= MIN_SLIP_LENGTH)
+    ).to_series().fill_null(False)
+    idx = different.arg_true()
+    if idx.len() == 0:
+        return pairs
+    dist, sim = similarity(pairs["doc_no_norm_l"].gather(idx), pairs["doc_no_norm_r"].gather(idx))
+    slip = idx.filter(pl.Series(dist <= 1))
+    if slip.len() == 0:
+        return pairs
+    level = pairs["num_level"].scatter(slip, NumberLevel.SIMILAR)
+    num_sim = pairs["num_sim"].scatter(slip, pl.Series(sim[dist <= 1]))
+    return pairs.with_columns(level, num_sim)
 
 
 def _same_short_stem(pairs: pl.DataFrame) -> pl.Series:
@@ -82,7 +106,8 @@ def _same_short_stem(pairs: pl.DataFrame) -> pl.Series:
     same = pl.Series("_stem", [False] * pairs.height, dtype=pl.Boolean)
     idx = short.arg_true()
     if idx.len():
-        left, right = stem_series(pairs["doc_no_l"].gather(idx)), stem_series(pairs["doc_no_r"].gather(idx))
+        left = stem_series(pairs["doc_no_l"].gather(idx), pairs["fy_l"].gather(idx))
+        right = stem_series(pairs["doc_no_r"].gather(idx), pairs["fy_r"].gather(idx))
         same = same.scatter(idx, ((left == right) & (left.str.len_chars() >= 2)).fill_null(False))
     return same
 
