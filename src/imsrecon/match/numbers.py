@@ -11,6 +11,7 @@ financial-year tokens in every common spelling (``2025-26``, ``25-26``, ``2025/2
 
 from __future__ import annotations
 
+import functools
 import re
 from enum import IntEnum
 
@@ -56,6 +57,7 @@ _DIGIT_RUN = re.compile(r"[0-9]+")
 _SEGMENT_RUN = re.compile(r"(?<![0-9A-Z])[0-9]+(?![0-9A-Z])")
 
 
+@functools.cache
 def year_words(fy_start: int) -> frozenset[str]:
     """How a number may write the financial year starting in ``fy_start`` as a segment."""
     y = fy_start
@@ -70,7 +72,7 @@ def drop_year_segment(number: str, fy_start: int | None) -> str:
         return number
     words = year_words(fy_start)
     runs = _DIGIT_RUN.findall(number)
-    if len(runs) < 2 or sum(r in words for r in runs) != 1:
+    if len(runs) < 2 or len(words.intersection(runs)) != 1 or sum(r in words for r in runs) != 1:
         return number
     found = next((m for m in _SEGMENT_RUN.finditer(number) if m.group() in words), None)
     return number if found is None else number[: found.start()] + "/" + number[found.end() :]
