@@ -94,7 +94,8 @@ def test_similarity_is_rapidfuzz_osa(pairs):
         ("TI/2025/25-26", "2025"), ("TI/2526/25-26", "2526"),
         # a remark the books typed after the number: a bracketed note or the document's date
         ("INV 507 (Ramesh)", "507"), ("581 dt 01.05.25", "581"), ("INV#581 dated 01/05/2025", "581"),
-        ("INV/137 DT: 12-03-2025", "137"), ("SI/25-26/45 dtd 3.4.25", "45"),
+        ("INV/137 DT: 12-03-2025", "137"), ("SI/25-26/45 dtd 3.4.25", "45"), ("INV/137 12.03.2025", "137"),
+        ("INV/137, 12/03/25", "137"), ("INV-12-03-25", "12325"),  # no blank or comma: the number's own
         # ... but not letters that are part of the number
         ("INV(A)5", "5"), ("DT 5", "5"), ("INV 5 DATED", "5DATED"),
     ],

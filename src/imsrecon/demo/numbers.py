@@ -205,7 +205,8 @@ def edit_typo(s: str, r: int, r2: int) -> str | None:
     return s[:i] + _NEIGHBOURS[s[i]] + s[i + 1:]  # neighbouring key
 
 
-_REMARKS = ("{no} dt {date}", "{no} (cash)", "{no} dtd {date}", "{no} (part supply)", "{no} dated {date}")
+_REMARKS = ("{no} dt {date}", "{no} (cash)", "{no} dtd {date}", "{no} (part supply)", "{no} dated {date}",
+            "{no} {date}", "{no}, {date}")
 
 
 def edit_remark(s: str, date: str, r: int) -> str:

@@ -44,8 +44,12 @@ _FY_TOKEN = re.compile(
 )
 MIN_CORE_FOR_NEIGHBOURS = 2
 
-# a remark after the number (upper case): a bracketed note, or the document's date
-_NOTE = r"\s*\([^()]*\)\s*$|\s+(?:DT|DTD|DATED|DATE)\b\.?\s*[:\-]?\s*[0-9].*$"
+# a remark after the number (upper case): a bracketed note, or the document's date, named
+# ("DT 12.03.25") or set off by a blank or a comma (which a portal number never holds)
+_NOTE = (
+    r"\s*\([^()]*\)\s*$|\s+(?:DT|DTD|DATED|DATE)\b\.?\s*[:\-]?\s*[0-9].*$"
+    r"|[\s,;]+[0-9]{1,2}[./-][0-9]{1,2}[./-](?:[0-9]{4}|[0-9]{2})$"
+)
 
 # A year as a segment of its own, as the document's own financial year writes it: its calendar
 # years (2025, 2026, or the one before) or the year pair in four digits (2526, or 2425).
