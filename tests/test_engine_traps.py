@@ -241,6 +241,22 @@ def test_a_part_of_a_booking_is_not_pushed_onto_another_document():
     assert result.filter(pl.col("pr_row") == 2)["match_status"].to_list() == ["duplicate"]
 
 
+def test_a_row_that_carries_a_documents_very_number_is_not_taken_by_another_number():
+    # KPC-39357 booked in two parts; KPC-39309 of the same day was never booked, and its amount is
+    # within a rupee of the first part: the part carries KPC-39357's number and stays with it
+    day, no_tax = "2025-07-06", {"cgst": 0.0, "sgst": 0.0}
+    ims = [doc("ims", "KPC-39357", date=day, tv=35424.42, row=1, **no_tax),
+           doc("ims", "KPC-39309", date=day, tv=24626.79, row=2, **no_tax)]
+    pr = [doc("pr", "KPC-39357", date=day, tv=24627.06, row=1, **no_tax),
+          doc("pr", "KPC-39357", date=day, tv=10797.36, row=2, **no_tax)]
+    result = run(ims, pr)
+    got = pairs_of(result)
+    assert got["KPC-39309"] == ("missing_in_pr", None) and got["KPC-39357"][0] == "exact"
+    assert result.filter(pl.col("ims_doc_no").is_null())["match_status"].to_list() == ["duplicate"]
+    why = result.filter(pl.col("ims_doc_no") == "KPC-39309").row(0, named=True)
+    assert why["nearest_ruled_out_by"] == "doc_no"
+
+
 def test_a_number_that_is_only_a_year_is_not_emptied():
     # INV/2025 is invoice 2025 of its series: it must not take INV/2024's booking
     ims = [doc("ims", "INV/2025", tv=10000, row=1), doc("ims", "INV/2024", tv=7000, row=2)]

@@ -156,6 +156,20 @@ def _run_pass(
     return compared if keep is None else compared.filter(keep)
 
 
+def _claimed_rows(done: pl.DataFrame) -> pl.DataFrame:
+    """A register row that carries the very number of an IMS document (an accepted pair of equal
+    numbers) belongs to that document, or is a part or a copy of it: a document whose number
+    differs outright does not take it on agreeing values (ruled out by ``doc_no``)."""
+    sure = done.filter(pl.col("accept") & (pl.col("num_level") >= NumberLevel.EQUAL_NORM))
+    claimed = (
+        pl.col("accept") & (pl.col("num_level") == NumberLevel.DIFFERENT) & pl.col("j").is_in(sure["j"].implode())
+    )
+    return done.with_columns(
+        pl.when(claimed).then(False).otherwise(pl.col("accept")).alias("accept"),
+        pl.when(claimed).then(pl.lit("doc_no")).otherwise(pl.col("ruled_out_by")).alias("ruled_out_by"),
+    )
+
+
 EXPLAINED = ["i", "j", "score", "accept", "ruled_out_by"]  # of every compared pair, kept for explanations
 
 
@@ -181,6 +195,7 @@ def match_documents(ims: pl.DataFrame, pr: pl.DataFrame, config: MatchConfig) ->
     def settle(done: pl.DataFrame) -> None:
         """Assign one pass's accepted candidates; what is paired leaves the open sets."""
         nonlocal open_l, open_r
+        done = _claimed_rows(done)
         accepted = unambiguous(done.filter(pl.col("accept")))
         picked = assign(accepted.select("i", "j", "score", (pl.col("num_level") >= NumberLevel.EQUAL_NORM).alias("sure")))
         picked = done.join(picked.select("i", "j"), on=["i", "j"], how="semi")
