@@ -80,10 +80,14 @@ def test_two_slips_in_one_booking_pair_when_the_amount_is_billed_once():
     result = run(ims, pr)
     assert pairs_of(result)["RJ/25-26/32"] == ("mismatch", 1)
     assert result.filter(pl.col("pr_row") == 1)["differences"].to_list() == ["doc_date"]
-    # the same amount billed again by the supplier: the amount no longer tells, the date must
+    # the same amount billed again, and that document booked exactly: it cannot be mistaken for
+    # another, so the amount still tells
     ims[1] = doc("ims", "RJ/25-26/40", date="2026-02-25", tv=4772.0, row=2)
     pr[1] = doc("pr", "RJ/25-26/40", date="2026-02-25", tv=4772.0, row=2)
-    assert pairs_of(run(ims, pr))["RJ/25-26/32"] == ("missing_in_pr", None)
+    assert pairs_of(run(ims, pr)) == {"RJ/25-26/32": ("mismatch", 1), "RJ/25-26/40": ("exact", 2)}
+    # ... but not booked at all: two open documents of one amount five days apart, and a row
+    # between them that matches neither number: the amount no longer tells, the date must
+    assert pairs_of(run(ims, pr[:1])) == {"RJ/25-26/32": ("missing_in_pr", None), "RJ/25-26/40": ("missing_in_pr", None)}
 
 
 def test_another_number_of_the_suppliers_series_is_another_document():
@@ -255,6 +259,16 @@ def test_a_row_that_carries_a_documents_very_number_is_not_taken_by_another_numb
     assert result.filter(pl.col("ims_doc_no").is_null())["match_status"].to_list() == ["duplicate"]
     why = result.filter(pl.col("ims_doc_no") == "KPC-39309").row(0, named=True)
     assert why["nearest_ruled_out_by"] == "doc_no"
+
+
+def test_a_short_transposition_onto_another_documents_number_still_pairs():
+    # DN00084 booked as DN00048, the number of a real debit note booked months before with its
+    # own slip in the amount: the row a keystroke away (as written) still goes to DN00084
+    ims = [doc("ims", "DN00048", cls="debit_note", date="2025-09-27", tv=5000, row=1),
+           doc("ims", "DN00084", cls="debit_note", date="2026-01-04", tv=1200, row=2)]
+    pr = [doc("pr", "DN00048", cls="debit_note", date="2025-09-27", tv=5100, row=1),
+          doc("pr", "DN00048", cls="debit_note", date="2026-01-04", tv=1200, row=2)]
+    assert pairs_of(run(ims, pr)) == {"DN00048": ("mismatch", 1), "DN00084": ("probable", 2)}
 
 
 def test_a_number_that_is_only_a_year_is_not_emptied():

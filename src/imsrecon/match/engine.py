@@ -18,7 +18,7 @@ from imsrecon.match.compare import (
     within_tolerance,
 )
 from imsrecon.match.explain import explain_unpaired
-from imsrecon.match.numbers import NumberLevel, with_cores
+from imsrecon.match.numbers import NumberLevel, similarity, with_cores
 from imsrecon.match.pairs import PAIRS_SCHEMA
 from imsrecon.match.parts import booked_in_parts, compared_on_sums, notes_of_parts
 from imsrecon.model import AMOUNT_HEADS, keep_rows
@@ -36,28 +36,28 @@ DOCUMENT_COLUMNS = _NEEDED = (  # the document columns matching reads
 )  # fmt: skip
 
 
-def _side(docs: pl.DataFrame, idx: str, window_days: int) -> pl.DataFrame:
-    """The columns matching needs (narrow frames keep joins and filters cheap), and whether the
-    supplier billed the document's taxable value (to the rupee) again within ``window_days`` on
-    this side (``amount_repeats``: then the amount cannot tell those documents apart)."""
-    side = docs.select(
+def _side(docs: pl.DataFrame, idx: str) -> pl.DataFrame:
+    """The columns matching needs (narrow frames keep joins and filters cheap); ``amount_repeats``
+    is filled in by :func:`open_sides` once the exact pairs are known."""
+    return docs.select(
         pl.int_range(pl.len(), dtype=pl.UInt32).alias(idx),
         pl.col("recipient_gstin").fill_null("").alias("_rec"),
         pl.col("supplier_gstin").str.slice(2, 10).alias("_pan"),
         *_NEEDED,
         pl.lit(None, pl.String).alias("core"),
         pl.lit(None, pl.String).alias("orig_core"),
-        pl.struct("recipient_gstin", "supplier_gstin", "doc_class", pl.col("taxable_value").round(0))
-        .hash(13).alias("_k"),
     )
-    return side.with_columns(amount_repeats(side, idx, window_days)).drop("_k")
 
 
-def amount_repeats(side: pl.DataFrame, idx: str, window_days: int) -> pl.Series:
+def amount_repeats(side: pl.DataFrame, idx: str, window_days: int, taken: pl.Series) -> pl.Series:
     """True for documents whose supplier has another document of the same class and taxable
-    value (to the rupee; hashed together in ``_k``) and a date at most ``window_days`` away on
-    the same side."""
-    keyed = side.select(idx, "_k", pl.col("doc_date").cast(pl.Int32).alias("_d"))
+    value (to the rupee) and a date at most ``window_days`` away on the same side, both still
+    open (not in ``taken``: a document already paired exactly cannot be mistaken for another),
+    so that the amount cannot tell those documents apart."""
+    key = pl.struct("recipient_gstin", "supplier_gstin", "doc_class", pl.col("taxable_value").round(0)).hash(13)
+    keyed = side.filter(~pl.col(idx).is_in(taken.implode())).select(
+        idx, key.alias("_k"), pl.col("doc_date").cast(pl.Int32).alias("_d")
+    )
     again = keyed.filter(pl.col("_k").is_duplicated()).sort("_k", "_d")  # few: most amounts occur once
     gap = pl.col("_d") - pl.col("_d").shift(1)
     near = (
@@ -66,6 +66,18 @@ def amount_repeats(side: pl.DataFrame, idx: str, window_days: int) -> pl.Series:
     ).fill_null(False)
     flagged = again.filter(near)[idx]
     return pl.Series("amount_repeats", [False] * side.height, dtype=pl.Boolean).scatter(flagged, True)
+
+
+def sides(ims: pl.DataFrame, pr: pl.DataFrame, config: MatchConfig) -> tuple[pl.DataFrame, ...]:
+    """(left, right, locked, copies): both sides' matching columns, the exact pairs, and the
+    register rows that repeat them; ``amount_repeats`` counts only documents left open."""
+    left, right = _side(ims, "i"), _side(pr, "j")
+    locked = exact_lock(left, right, config)
+    copies = _copies(right, locked, config)
+    window = config.date_window_days
+    left = left.with_columns(amount_repeats(left, "i", window, locked["i"]))
+    right = right.with_columns(amount_repeats(right, "j", window, pl.concat([locked["j"], copies["j"]])))
+    return left, right, locked, copies
 
 
 def _within_all(config: MatchConfig) -> pl.Expr:
@@ -159,11 +171,20 @@ def _run_pass(
 def _claimed_rows(done: pl.DataFrame) -> pl.DataFrame:
     """A register row that carries the very number of an IMS document (an accepted pair of equal
     numbers) belongs to that document, or is a part or a copy of it: a document whose number
-    differs outright does not take it on agreeing values (ruled out by ``doc_no``)."""
+    differs outright, more than a keystroke as written, does not take it on agreeing values
+    (ruled out by ``doc_no``). A keystroke apart it may: DN00084 booked as DN00048, the number
+    of another real debit note."""
     sure = done.filter(pl.col("accept") & (pl.col("num_level") >= NumberLevel.EQUAL_NORM))
-    claimed = (
+    if sure.height == 0:
+        return done
+    asked = done.select(
         pl.col("accept") & (pl.col("num_level") == NumberLevel.DIFFERENT) & pl.col("j").is_in(sure["j"].implode())
-    )
+    ).to_series().fill_null(False)
+    idx = asked.arg_true()
+    if idx.len() == 0:
+        return done
+    dist, _ = similarity(done["doc_no_norm_l"].gather(idx), done["doc_no_norm_r"].gather(idx))
+    claimed = pl.Series("_claimed", [False] * done.height, dtype=pl.Boolean).scatter(idx.filter(pl.Series(dist > 1)), True)
     return done.with_columns(
         pl.when(claimed).then(False).otherwise(pl.col("accept")).alias("accept"),
         pl.when(claimed).then(pl.lit("doc_no")).otherwise(pl.col("ruled_out_by")).alias("ruled_out_by"),
@@ -175,9 +196,7 @@ EXPLAINED = ["i", "j", "score", "accept", "ruled_out_by"]  # of every compared p
 
 def match_documents(ims: pl.DataFrame, pr: pl.DataFrame, config: MatchConfig) -> pl.DataFrame:
     """The pairs frame (match.pairs.PAIRS_SCHEMA) for every IMS document and register row."""
-    left, right = _side(ims, "i", config.date_window_days), _side(pr, "j", config.date_window_days)
-    locked = exact_lock(left, right, config)
-    copies = _copies(right, locked, config)
+    left, right, locked, copies = sides(ims, pr, config)
     chosen = [compare_exact(locked)]
     compared: list[pl.DataFrame] = []
 

@@ -9,7 +9,7 @@ import polars as pl
 from imsrecon.config import MatchConfig
 from imsrecon.match.candidates import SAME_NUMBER_DAY, attach_sides
 from imsrecon.match.compare import compare_pairs, with_comparison
-from imsrecon.match.engine import _side
+from imsrecon.match.engine import sides
 from imsrecon.match.numbers import NumberLevel, with_cores
 
 _LEVELS = {int(level): level.label for level in NumberLevel}
@@ -23,7 +23,7 @@ def candidate_table(
     with every field's level, the score, whether the pair could be accepted, and if not why."""
     if (ims_index is None) == (pr_index is None):
         raise ValueError("give exactly one of ims_index and pr_index")
-    left, right = _side(ims, "i", config.date_window_days), _side(pr, "j", config.date_window_days)
+    left, right, _, _ = sides(ims, pr, config)
     own, other, idx = (left, right, "i") if ims_index is not None else (right, left, "j")
     me = own.filter(pl.col(idx) == (ims_index if ims_index is not None else pr_index))
     if me.height == 0:
