@@ -216,6 +216,24 @@ def test_gstin_warnings_never_reject(tmp_path, gstin, warning):
 
 
 @pytest.mark.parametrize(
+    ("number", "norm", "code"),
+    [
+        ("12345.0", "12345", "doc_no_number"),  # a pandas or spreadsheet export of a number column
+        ("9.87654E+11", "987654E11", "doc_no_scientific"),  # digits lost: said so
+        ("INV 12", "INV12", "doc_no_chars"),
+    ],
+)
+def test_numbers_that_a_spreadsheet_turned_into_numbers(tmp_path, number, norm, code):
+    path = tmp_path / "books.csv"
+    path.write_text("Supplier Name,Invoice Date,Invoice Number,Supplier GSTIN,Taxable Value,CGST,SGST\n"
+                    f"X,01-04-2025,{number},27AAPFU0939F1ZV,1000,90,90\n")
+    result = RegisterImporter().read(path, ImportOptions())
+    assert result.documents["doc_no_norm"].to_list() == [norm]
+    warned = [i for i in result.warnings if i.column == "Invoice Number"]
+    assert [(i.code, i.row, i.value) for i in warned] == [(code, 1, number)]
+
+
+@pytest.mark.parametrize(
     ("voucher_type", "doc_class", "warned"),
     [
         ("Purchase", "invoice", False),

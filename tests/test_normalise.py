@@ -162,6 +162,10 @@ def test_financial_year(date, fy):
         ("000", "0"),
         ("A01B02", "A1B2"),
         ("gst-1234", "GST1234"),
+        ("12345.0", "12345"),  # a spreadsheet's number written out by a CSV export
+        ("0012345.00", "12345"),
+        ("1.5", "15"),  # not a whole number: the point is a separator
+        ("INV12.0", "INV120"),
         ("  ", None),
         (None, None),
     ],

@@ -9,7 +9,7 @@ import polars as pl
 
 from imsrecon.issues import RowIssue, Severity
 from imsrecon.model import AMOUNT_HEADS, unregistered
-from imsrecon.normalise.docno import DOC_NO_ALLOWED, MAX_DOC_NO_LENGTH
+from imsrecon.normalise.docno import DOC_NO_ALLOWED, MAX_DOC_NO_LENGTH, SCIENTIFIC_NUMBER, SPREADSHEET_NUMBER
 from imsrecon.normalise.gstin import gstin_problems, state_code_expr
 
 if TYPE_CHECKING:
@@ -40,8 +40,20 @@ def validate_documents(docs: pl.DataFrame, raw: RawFrame, today: dt.date | None 
         pl.col("doc_no").str.len_chars() > MAX_DOC_NO_LENGTH, "doc_no", "doc_no",
         f"document number is longer than {MAX_DOC_NO_LENGTH} characters", "doc_no_length",
     ))
+    as_number = pl.col("doc_no").str.contains(SPREADSHEET_NUMBER)
+    scientific = pl.col("doc_no").str.contains(SCIENTIFIC_NUMBER)
     checks.append((
-        ~pl.col("doc_no").str.contains(DOC_NO_ALLOWED), "doc_no", "doc_no",
+        as_number, "doc_no", "doc_no",
+        "document number was saved as a spreadsheet number (12345.0): read as the digits before the "
+        "point; format the column as text before exporting", "doc_no_number",
+    ))
+    checks.append((
+        scientific, "doc_no", "doc_no",
+        "document number was saved as a number in scientific notation and its last digits are lost: "
+        "format the column as text and export again", "doc_no_scientific",
+    ))
+    checks.append((
+        ~pl.col("doc_no").str.contains(DOC_NO_ALLOWED) & ~as_number & ~scientific, "doc_no", "doc_no",
         "document number has characters other than A-Z a-z 0-9 / -", "doc_no_chars",
     ))
     checks.append((

@@ -72,10 +72,11 @@ def format_numbers(frame: pl.DataFrame) -> pl.Series:
 
 _ZEROS = re.compile(r"(^|[^0-9])0+([0-9])")
 _NON_ALNUM = re.compile(r"[^A-Z0-9]")
+_AS_NUMBER = re.compile(r"^([0-9]+)\.0+$")
 
 
 def norm(s: str) -> str:
-    return _NON_ALNUM.sub("", _ZEROS.sub(r"\1\2", s.strip().upper()))
+    return _NON_ALNUM.sub("", _ZEROS.sub(r"\1\2", _AS_NUMBER.sub(r"\1", s.strip().upper())))
 
 
 # --- edits ---------------------------------------------------------------------------------
