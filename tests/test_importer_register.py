@@ -198,6 +198,13 @@ def test_exact_row_errors(tmp_path, row, column, value, reason):
     assert (e.value or "") == value
 
 
+def read_one_row(tmp_path, header: str, row: str):
+    """A register CSV of one header and one row, read."""
+    path = tmp_path / "books.csv"
+    path.write_text(f"{header}\n{row}\n")
+    return RegisterImporter().read(path, ImportOptions())
+
+
 @pytest.mark.parametrize(
     ("gstin", "warning"),
     [
@@ -207,10 +214,8 @@ def test_exact_row_errors(tmp_path, row, column, value, reason):
     ],
 )
 def test_gstin_warnings_never_reject(tmp_path, gstin, warning):
-    path = tmp_path / "books.csv"
-    path.write_text("Supplier Name,Invoice Date,Invoice Number,Supplier GSTIN,Taxable Value,CGST,SGST\n"
-                    f"X,01-04-2025,A1,{gstin},1000,90,90\n")
-    result = RegisterImporter().read(path, ImportOptions())
+    result = read_one_row(tmp_path, "Supplier Name,Invoice Date,Invoice Number,Supplier GSTIN,Taxable Value,CGST,SGST",
+                          f"X,01-04-2025,A1,{gstin},1000,90,90")
     assert result.documents.height == 1
     assert [i.reason for i in result.warnings if i.column == "Supplier GSTIN"] == [warning]
 
@@ -224,10 +229,8 @@ def test_gstin_warnings_never_reject(tmp_path, gstin, warning):
     ],
 )
 def test_numbers_that_a_spreadsheet_turned_into_numbers(tmp_path, number, norm, code):
-    path = tmp_path / "books.csv"
-    path.write_text("Supplier Name,Invoice Date,Invoice Number,Supplier GSTIN,Taxable Value,CGST,SGST\n"
-                    f"X,01-04-2025,{number},27AAPFU0939F1ZV,1000,90,90\n")
-    result = RegisterImporter().read(path, ImportOptions())
+    result = read_one_row(tmp_path, "Supplier Name,Invoice Date,Invoice Number,Supplier GSTIN,Taxable Value,CGST,SGST",
+                          f"X,01-04-2025,{number},27AAPFU0939F1ZV,1000,90,90")
     assert result.documents["doc_no_norm"].to_list() == [norm]
     warned = [i for i in result.warnings if i.column == "Invoice Number"]
     assert [(i.code, i.row, i.value) for i in warned] == [(code, 1, number)]
@@ -245,10 +248,8 @@ def test_numbers_that_a_spreadsheet_turned_into_numbers(tmp_path, number, norm, 
     ],
 )
 def test_voucher_types_by_name_and_by_words(tmp_path, voucher_type, doc_class, warned):
-    path = tmp_path / "books.csv"
-    path.write_text("Invoice Date,Invoice Number,Supplier GSTIN,Voucher Type,Taxable Value,CGST,SGST\n"
-                    f"01-04-2025,A1,27AAPFU0939F1ZV,{voucher_type},1000,90,90\n")
-    result = RegisterImporter().read(path, ImportOptions())
+    result = read_one_row(tmp_path, "Invoice Date,Invoice Number,Supplier GSTIN,Voucher Type,Taxable Value,CGST,SGST",
+                          f"01-04-2025,A1,27AAPFU0939F1ZV,{voucher_type},1000,90,90")
     assert result.documents["doc_class"].to_list() == [doc_class]
     assert any(i.code == "doc_type" for i in result.warnings) is warned
 
