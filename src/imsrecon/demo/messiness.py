@@ -16,6 +16,7 @@ from dataclasses import dataclass, fields, replace
 TRAP_STATUS: dict[str, str] = {
     # number traps
     "number_format": "exact",  # case, separators, spaces, leading zeros: removed by normalisation
+    "spreadsheet_number": "exact",  # an all-digit number saved as a number: 0000123 written as 123.0
     "fy_token": "probable",  # 2025-26 / 25-26 / 2025/26 / 2025-2026 added, dropped or respelled
     "branch_prefix_dropped": "probable",  # "MH/25-26/077" booked as "25-26/077"
     "typo": "probable",  # one keystroke: neighbouring key, doubled or dropped character
@@ -58,6 +59,7 @@ class Messiness:
     reverse_charge: float = 0.01  # reverse-charge purchases (never in IMS)
     # number traps
     number_format: float = 0.08
+    spreadsheet_number: float = 0.005
     fy_token: float = 0.02
     branch_prefix_dropped: float = 0.01
     typo: float = 0.01

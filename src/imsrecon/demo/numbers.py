@@ -215,6 +215,12 @@ def edit_remark(s: str, date: str, r: int) -> str:
     return _REMARKS[r % len(_REMARKS)].format(no=s, date=date)
 
 
+def edit_spreadsheet_number(s: str) -> str | None:
+    """An all-digit number kept as a number by the books' spreadsheet and written out by a CSV
+    export: leading zeros gone, ".0" added (0000123 -> 123.0)."""
+    return f"{int(s)}.0" if s.isdigit() else None
+
+
 _OWN_PREFIXES = ("GRN/", "PUR-", "", "V", "MIR/")
 
 

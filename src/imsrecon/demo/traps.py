@@ -204,14 +204,16 @@ def plan_register(rng: np.random.Generator, docs: pl.DataFrame, sup: pl.DataFram
         "number_remark": (np.ones(n, dtype=bool), lambda i: nb.edit_remark(number[i], remark_date(i), r1[i]), "differ"),
         "transposed_digits": (np.ones(n, dtype=bool), lambda i: nb.edit_transpose(number[i], r1[i]), "differ"),
         "number_format": (np.ones(n, dtype=bool), lambda i: nb.edit_number_format(number[i], r1[i]), "same"),
+        "spreadsheet_number": (np.array([x.isdigit() for x in number], dtype=bool),
+                               lambda i: nb.edit_spreadsheet_number(number[i]), "same"),
     }
     iamt = plan.amounts["iamt"]
     inv_typ = np.array(docs["inv_typ"].to_list(), dtype=object)
     family = docs["family"].to_numpy()
     order = ("transposed_digits_collision", "branch_prefix_dropped", "wrong_branch_gstin", "wrong_supplier",
              "igst_as_cgst_sgst", "negative_credit_note", "fy_token", "fy_token_and_value", "typo", "typo_and_date",
-             "own_number", "number_remark", "transposed_digits", "number_format", "value_diff", "date_diff", "rounding",
-             "blank_doc_date", "booked_twice", "booked_in_parts", "blank_gstin_filled")
+             "own_number", "number_remark", "transposed_digits", "number_format", "spreadsheet_number", "value_diff",
+             "date_diff", "rounding", "blank_doc_date", "booked_twice", "booked_in_parts", "blank_gstin_filled")
     for name in order:
         target = counts[name]
         if target <= 0:
