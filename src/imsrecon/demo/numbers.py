@@ -28,6 +28,8 @@ import re
 
 import polars as pl
 
+from imsrecon.normalise.docno import SPREADSHEET_NUMBER
+
 NOTE_PREFIX = {1: "CN", 2: "DN"}  # family -> prefix of its notes
 
 
@@ -35,12 +37,10 @@ def fy_long(y: pl.Expr) -> pl.Expr:
     return pl.format("{}-{}", y, ((y + 1) % 100).cast(pl.String).str.zfill(2))
 
 
-def fy_short(y: pl.Expr) -> pl.Expr:
-    return pl.format("{}-{}", (y % 100).cast(pl.String).str.zfill(2), ((y + 1) % 100).cast(pl.String).str.zfill(2))
-
-
-def fy_compact(y: pl.Expr) -> pl.Expr:
-    return pl.format("{}{}", (y % 100).cast(pl.String).str.zfill(2), ((y + 1) % 100).cast(pl.String).str.zfill(2))
+def fy_short(y: pl.Expr, sep: str = "-") -> pl.Expr:
+    """25-26 (or 2526 with ``sep=""``) for the financial year starting in ``y``."""
+    two = [(v % 100).cast(pl.String).str.zfill(2) for v in (y, y + 1)]
+    return pl.format("{}" + sep + "{}", *two)
 
 
 def format_numbers(frame: pl.DataFrame) -> pl.Series:
@@ -61,7 +61,7 @@ def format_numbers(frame: pl.DataFrame) -> pl.Series:
         .when((s == 4) & note).then(pl.format("{}/{}/{}/{}", b, p, fs, n))
         .when(s == 4).then(pl.format("{}/{}/{}", b, fs, n))
         .when(s == 5).then(pl.format("{}/{}/{}", p, n, fs))
-        .when(s == 7).then(pl.format("{}/{}/{}", p, fy_compact(pl.col("fy")), n))
+        .when(s == 7).then(pl.format("{}/{}/{}", p, fy_short(pl.col("fy"), ""), n))
         .when(s == 8).then(pl.format("{}/{}/{}", p, pl.col("fy"), n))
         .otherwise(pl.format("{}/{}/{}", b, p, n))
     )  # fmt: skip
@@ -72,7 +72,7 @@ def format_numbers(frame: pl.DataFrame) -> pl.Series:
 
 _ZEROS = re.compile(r"(^|[^0-9])0+([0-9])")
 _NON_ALNUM = re.compile(r"[^A-Z0-9]")
-_AS_NUMBER = re.compile(r"^([0-9]+)\.0+$")
+_AS_NUMBER = re.compile(SPREADSHEET_NUMBER)
 
 
 def norm(s: str) -> str:

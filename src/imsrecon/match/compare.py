@@ -194,9 +194,10 @@ def compare_pairs(pairs: pl.DataFrame, config: MatchConfig) -> pl.DataFrame:
     # where the number does not settle it, the values and the date must: on the very date (or a
     # posting date in the window, where the books have no supplier date), or within the window
     # when the supplier did not bill the same amount again within it (a weekly delivery of one
-    # amount has other documents a few days away; documents paired exactly do not count). A number that differs outright must besides
-    # be a keystroke away, or be written another way (the books' own voucher or receipt number):
-    # one of the supplier's own series is another of the supplier's documents
+    # amount has other documents a few days away; documents paired exactly do not count). A
+    # number that differs outright must besides be a keystroke away, or be written another way
+    # (the books' own voucher or receipt number): one of the supplier's own series is another of
+    # the supplier's documents
     repeats = _l("amount_repeats").fill_null(False) | _r("amount_repeats").fill_null(False)
     same_day = (pl.col("date_diff") == 0) | (posting_date & in_window)
     near_day = same_day | (in_window & ~repeats)

@@ -38,7 +38,7 @@ DOCUMENT_COLUMNS = _NEEDED = (  # the document columns matching reads
 
 def _side(docs: pl.DataFrame, idx: str) -> pl.DataFrame:
     """The columns matching needs (narrow frames keep joins and filters cheap); ``amount_repeats``
-    is filled in by :func:`open_sides` once the exact pairs are known."""
+    is filled in by :func:`sides` once the exact pairs are known."""
     return docs.select(
         pl.int_range(pl.len(), dtype=pl.UInt32).alias(idx),
         pl.col("recipient_gstin").fill_null("").alias("_rec"),

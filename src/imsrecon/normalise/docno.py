@@ -10,7 +10,7 @@ MAX_DOC_NO_LENGTH = 16
 DOC_NO_ALLOWED = r"^[A-Za-z0-9/\-]+$"
 # a number that a spreadsheet held as a number and a CSV export wrote as one: "12345.0" is 12345;
 # "9.87654E+11" has lost its digits for good
-SPREADSHEET_NUMBER = r"^[0-9]+\.0+$"
+SPREADSHEET_NUMBER = r"^([0-9]+)\.0+$"  # group 1: the number's digits
 SCIENTIFIC_NUMBER = r"(?i)^[0-9]+(\.[0-9]+)?E\+?[0-9]+$"
 
 
@@ -21,7 +21,7 @@ def doc_no_norm_expr(col: pl.Expr) -> pl.Expr:
     number written out by a CSV export) becomes ``12345``.
     """
     s = col.cast(pl.String).str.strip_chars().str.to_uppercase()
-    s = s.str.replace(r"^([0-9]+)\.0+$", "${1}")  # see SPREADSHEET_NUMBER
+    s = s.str.replace(SPREADSHEET_NUMBER, "${1}")
     s = s.str.replace_all(r"(^|[^0-9])0+([0-9])", "${1}${2}")
     s = s.str.replace_all(r"[^A-Z0-9]", "")
     return s.replace("", None)  # one reference: a when/then on s would compute it twice
