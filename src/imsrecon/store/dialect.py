@@ -1,4 +1,5 @@
-"""Everything that depends on the database engine in use, and the only place with raw SQL.
+"""Everything that depends on the database engine in use, and (with the bulk inserts of
+:mod:`.bulk`) the only place with raw SQL.
 
 The rest of :mod:`imsrecon.store` speaks SQLAlchemy Core and nothing else. What lives here:
 
@@ -8,8 +9,6 @@ The rest of :mod:`imsrecon.store` speaks SQLAlchemy Core and nothing else. What 
   ``:memory:``, and real transactions with the ``sqlite3`` driver (it does not begin one before
   DDL by itself, and a write transaction starts ``BEGIN IMMEDIATE`` so that two writers queue on
   the busy timeout instead of failing on a lock upgrade);
-* the bulk insert of a Polars frame (SQLite gets a fast path: values converted column-wise in
-  Polars, then one ``executemany`` on the driver cursor);
 * the few DDL statements SQLAlchemy Core has no construct for (add a column, append-only guard).
 
 A PostgreSQL workspace needs only the generic branches here plus a driver (``psycopg``).
@@ -23,7 +22,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-import polars as pl
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -32,11 +30,10 @@ from sqlalchemy import (
     bindparam,
     create_engine,
     event,
-    insert,
     text,
 )
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.schema import CreateColumn
 
@@ -49,7 +46,6 @@ __all__ = [
     "WorkspaceError",
     "add_column",
     "has_append_only_guard",
-    "bulk_insert",
     "install_append_only_guard",
     "is_memory",
     "make_engine",
@@ -195,63 +191,6 @@ def make_engine(url: URL) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
-
-
-# --------------------------------------------------------------------------------------------
-# Bulk insert
-
-
-def bulk_insert(conn: Connection, table: Table, frame: pl.DataFrame) -> None:
-    """Insert every row of ``frame`` (columns named as the table's) with one executemany."""
-    if frame.height == 0:
-        return
-    if conn.dialect.name == "sqlite":
-        _sqlite_bulk_insert(conn, table, frame)
-    else:
-        conn.execute(insert(table), frame.to_dicts())
-
-
-_SQLITE_FAST_DTYPES = (pl.String, pl.Int64, pl.Float64, pl.Date, pl.Boolean)
-
-
-def _sqlite_bulk_insert(conn: Connection, table: Table, frame: pl.DataFrame) -> None:
-    compiled = insert(table).compile(dialect=conn.dialect, column_keys=frame.columns)
-    order = list(compiled.positiontup or [])
-    fast = sorted(order) == sorted(frame.columns) and all(
-        any(d == t for t in _SQLITE_FAST_DTYPES) for d in frame.dtypes
-    )
-    if not fast:  # unusual dtypes or bind names: let SQLAlchemy's type processors do it
-        conn.execute(insert(table), frame.to_dicts())
-        return
-    # A column null in every row is left out of the statement (it is NULL all the same; no
-    # column has a default) and costs the driver nothing: documents of one side leave a third to
-    # a half of the columns empty (the register has no portal fields, IMS no voucher fields).
-    empty = {c for c in order if frame[c].null_count() == frame.height}
-    if empty and len(empty) < len(order):
-        compiled = insert(table).compile(dialect=conn.dialect, column_keys=[c for c in order if c not in empty])
-        order = list(compiled.positiontup or [])
-    # Convert to what SQLAlchemy's SQLite types store (DATE as 'YYYY-MM-DD', BOOLEAN as 0/1)
-    # column-wise, then hand plain tuples to the driver: no per-value Python processors.
-    frame = frame.select(
-        [
-            pl.col(name).dt.strftime("%Y-%m-%d") if frame.schema[name] == pl.Date
-            else pl.col(name).cast(pl.Int8) if frame.schema[name] == pl.Boolean
-            else pl.col(name)
-            for name in order
-        ]
-    )  # fmt: skip
-    # one list per column, zipped into rows as the driver asks for them: cheaper than the frame's
-    # own rows, and no list of all the row tuples at once
-    rows = zip(*(frame[c].to_list() for c in frame.columns), strict=True)
-    statement = str(compiled)
-    dbapi_error = conn.dialect.loaded_dbapi.Error
-    cursor = conn.connection.cursor()  # the connection's own: the same transaction
-    try:
-        cursor.executemany(statement, rows)
-    except dbapi_error as exc:  # raised as SQLAlchemy raises it (IntegrityError, OperationalError …)
-        raise DBAPIError.instance(statement, None, exc, dbapi_error) from exc
-    finally:
-        cursor.close()
 
 
 # --------------------------------------------------------------------------------------------

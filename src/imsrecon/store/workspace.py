@@ -26,7 +26,7 @@ from imsrecon.importers.base import ImportResult
 from imsrecon.issues import ISSUE_SCHEMA, RowIssue, Severity, issues_frame
 from imsrecon.model import DOCUMENT_SCHEMA, conform, empty_documents
 from imsrecon.result import RESULT_SCHEMA, conform_result, summary_counts
-from imsrecon.store import dialect, migrations
+from imsrecon.store import bulk, dialect, migrations
 from imsrecon.store.decision_log import DecisionLog
 from imsrecon.store.dialect import TargetError, WorkspaceError
 from imsrecon.store.migrations import NotAWorkspaceError, WorkspaceVersionError
@@ -87,10 +87,12 @@ def _reason(exc: BaseException) -> str:
 
 
 def _insert_chunk(conn: Connection, table: Table, frame: pl.DataFrame) -> None:
-    dialect.bulk_insert(conn, table, frame)
+    bulk.insert_rows(conn, table, frame)
 
 
 def _insert_frame(conn: Connection, table: Table, frame: pl.DataFrame) -> None:
+    if bulk.insert_staged(conn, table, frame):  # a big frame into a SQLite file: all at once
+        return
     for start in range(0, frame.height, CHUNK_ROWS):
         _insert_chunk(conn, table, frame.slice(start, CHUNK_ROWS))
 
@@ -174,8 +176,11 @@ class Workspace(DecisionLog):
             raise WorkspaceError(f"workspace {self.url} is closed")
         with self._engine.connect() as conn:
             conn.execution_options(**dialect.WRITE)
-            with conn.begin():
-                yield conn
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                bulk.release_stages(conn)
 
     # ---------------------------------------------------------------------------- imports
 
