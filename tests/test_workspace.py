@@ -367,6 +367,22 @@ def test_upgrade_from_version_3_drops_the_unused_number_index(tmp_path: Path) ->
         assert names == {"ix_documents_import_id"}
 
 
+def test_upgrade_from_version_4_indexes_results_by_run_alone(tmp_path: Path) -> None:
+    url = dialect.resolve_url(tmp_path / "v4.db")
+    engine = dialect.make_engine(url)
+    assert migrations.migrate(engine, target=4) == 4
+    with engine.begin() as conn:  # as version 2 made it before
+        conn.execute(text("DROP INDEX IF EXISTS ix_results_run_id"))
+        conn.execute(text("CREATE INDEX ix_results_run_id_matching_key ON results (run_id, matching_key)"))
+    engine.dispose()
+    with Workspace.open(tmp_path / "v4.db") as ws, ws._engine.connect() as conn:
+        assert _version(ws) == migrations.SCHEMA_VERSION >= 5
+        assert [i["column_names"] for i in inspect(conn).get_indexes("results")] == [["run_id"]]
+        # a run's rows are read along the index, in id order, without sorting them again
+        plan = " ".join(r[-1] for r in conn.execute(text("EXPLAIN QUERY PLAN SELECT * FROM results WHERE run_id = 1 ORDER BY id")))
+        assert "ix_results_run_id" in plan and "TEMP B-TREE" not in plan
+
+
 def test_upgrade_from_version_1(tmp_path: Path) -> None:
     url = dialect.resolve_url(tmp_path / "old.db")
     engine = dialect.make_engine(url)
@@ -511,3 +527,10 @@ def test_chunked_insert_keeps_every_row(ws: Workspace, monkeypatch: pytest.Monke
     with ws._engine.connect() as conn:
         n = conn.execute(select(func.count()).select_from(schema.documents)).scalar()
     assert n == 10 and ws.load_documents([out.import_id])["src_row"].to_list() == list(range(1, 11))
+
+
+def test_reads_in_batches_keep_every_row_in_order(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    frame = sample_docs(7)
+    out = ws.record_import(make_result(frame), next(_sha), "x")
+    monkeypatch.setattr(schema, "READ_BATCH", 3)
+    assert_frame_equal(ws.load_documents([out.import_id]).drop("document_id"), conform(frame))
