@@ -354,28 +354,32 @@ def _version(ws: Workspace) -> int:
         return migrations.current_version(conn)
 
 
-def test_upgrade_from_version_3_drops_the_unused_number_index(tmp_path: Path) -> None:
-    url = dialect.resolve_url(tmp_path / "v3.db")
-    engine = dialect.make_engine(url)
-    assert migrations.migrate(engine, target=3) == 3
-    with engine.begin() as conn:  # as version 2 made it before
-        conn.execute(text("CREATE INDEX ix_documents_supplier_gstin_doc_no_norm ON documents (supplier_gstin, doc_no_norm)"))
+def _made_at(path: Path, version: int, *statements: str) -> Path:
+    """A workspace file at an older schema version, then changed by ``statements`` (to look as
+    that version's code made it)."""
+    engine = dialect.make_engine(dialect.resolve_url(path))
+    assert migrations.migrate(engine, target=version) == version
+    with engine.begin() as conn:
+        for statement in statements:
+            conn.execute(text(statement))
     engine.dispose()
-    with Workspace.open(tmp_path / "v3.db") as ws, ws._engine.connect() as conn:
+    return path
+
+
+def test_upgrade_from_version_3_drops_the_unused_number_index(tmp_path: Path) -> None:
+    # as version 2 made it before
+    made = _made_at(tmp_path / "v3.db", 3,
+                    "CREATE INDEX ix_documents_supplier_gstin_doc_no_norm ON documents (supplier_gstin, doc_no_norm)")
+    with Workspace.open(made) as ws, ws._engine.connect() as conn:
         assert _version(ws) == migrations.SCHEMA_VERSION >= 4
         names = {i["name"] for i in inspect(conn).get_indexes("documents")}
         assert names == {"ix_documents_import_id"}
 
 
 def test_upgrade_from_version_4_indexes_results_by_run_alone(tmp_path: Path) -> None:
-    url = dialect.resolve_url(tmp_path / "v4.db")
-    engine = dialect.make_engine(url)
-    assert migrations.migrate(engine, target=4) == 4
-    with engine.begin() as conn:  # as version 2 made it before
-        conn.execute(text("DROP INDEX IF EXISTS ix_results_run_id"))
-        conn.execute(text("CREATE INDEX ix_results_run_id_matching_key ON results (run_id, matching_key)"))
-    engine.dispose()
-    with Workspace.open(tmp_path / "v4.db") as ws, ws._engine.connect() as conn:
+    made = _made_at(tmp_path / "v4.db", 4, "DROP INDEX IF EXISTS ix_results_run_id",  # as version 2 made it before
+                    "CREATE INDEX ix_results_run_id_matching_key ON results (run_id, matching_key)")
+    with Workspace.open(made) as ws, ws._engine.connect() as conn:
         assert _version(ws) == migrations.SCHEMA_VERSION >= 5
         assert [i["column_names"] for i in inspect(conn).get_indexes("results")] == [["run_id"]]
         # a run's rows are read along the index, in id order, without sorting them again
