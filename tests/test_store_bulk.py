@@ -135,3 +135,25 @@ def test_staging_falls_back_when_the_folder_refuses_files(tmp_path: Path, monkey
         out = ws.record_import(make_result(sample_docs(4)), "e" * 64, "m")
         assert ws.load_documents([out.import_id])["src_row"].to_list() == [1, 2, 3, 4]
     assert used[0] == ("documents", False) and _stages(tmp_path) == []
+
+
+def test_interrupted_staging_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import adbc_driver_sqlite.dbapi as adbc
+
+    monkeypatch.setattr(bulk, "STAGE_MIN_ROWS", 1)
+    real_connect = adbc.connect
+
+    def interrupted(path: str) -> Any:  # Ctrl-C while the driver writes the stage
+        staging = real_connect(path)
+        cursor = staging.cursor()
+        staging.cursor = lambda: mock.Mock(adbc_ingest=mock.Mock(side_effect=KeyboardInterrupt), close=cursor.close)
+        return staging
+
+    with Workspace.open(tmp_path / "ws.db") as ws:
+        ws.record_import(make_result(sample_docs(2)), "c" * 64, "earlier")
+        before = snapshot(ws)
+        monkeypatch.setattr(adbc, "connect", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            ws.record_import(make_result(sample_docs(5)), "d" * 64, "new")
+        assert snapshot(ws) == before
+    assert _stages(tmp_path) == []

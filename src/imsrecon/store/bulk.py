@@ -84,10 +84,12 @@ def insert_staged(conn: Connection, table: Table, frame: pl.DataFrame) -> bool:
             with contextlib.closing(staging.cursor()) as cursor:
                 cursor.adbc_ingest("stage_rows", values, mode="create")
             staging.commit()
-    except Exception as exc:  # noqa: BLE001 - the staging file is ours alone: fall back, lose nothing
-        log.debug("staged insert into %s not used: %s", table.name, exc)
+    except BaseException as exc:  # the staging file is ours alone: remove it, then fall back
         if stage:
             _unlink(stage)
+        if not isinstance(exc, Exception):  # Ctrl-C and the like: stop, leaving nothing behind
+            raise
+        log.debug("staged insert into %s not used: %s", table.name, exc)
         return False
     stages = conn.connection.info.setdefault(_STAGES, [])
     schema = f"imsrecon_stage_{len(stages)}"
