@@ -69,7 +69,8 @@ def insert_rows(conn: Connection, table: Table, frame: pl.DataFrame) -> None:
 def insert_staged(conn: Connection, table: Table, frame: pl.DataFrame) -> bool:
     """Insert every row of a big ``frame`` into a SQLite file through a staging database, inside
     ``conn``'s transaction; False (nothing done) where that does not apply: another engine, an
-    in-memory database, a small frame, unusual dtypes, or no ADBC driver installed."""
+    in-memory database, a small frame, unusual dtypes, or no ADBC driver installed. The caller
+    calls :func:`release_stages` once the transaction has ended (``Workspace._write`` does)."""
     adbc = _adbc(conn) if frame.height >= STAGE_MIN_ROWS else None
     if adbc is None:
         return False
