@@ -96,6 +96,23 @@ def _slip_in_year_token(pairs: pl.DataFrame) -> pl.DataFrame:
     return pairs.with_columns(level, num_sim)
 
 
+def written_keystroke_apart(pairs: pl.DataFrame, idx: pl.Series) -> pl.Series:
+    """Of the pairs at ``idx``, whose numbers are at level DIFFERENT, whether the numbers as
+    written (normalised) are a keystroke apart. Only numbers shorter than MIN_SLIP_LENGTH are
+    measured: :func:`_slip_in_year_token` measured the longer ones, and any a keystroke apart are
+    similar, not different."""
+    left, right = pairs["doc_no_norm_l"].gather(idx), pairs["doc_no_norm_r"].gather(idx)
+    apart = pl.Series([False] * idx.len(), dtype=pl.Boolean)
+    long = pl.DataFrame([left.str.len_chars().alias("l"), right.str.len_chars().alias("r")]).select(
+        pl.min_horizontal("l", "r") >= MIN_SLIP_LENGTH
+    ).to_series()
+    short = (~long.fill_null(False)).arg_true()
+    if short.len():
+        dist, _ = similarity(left.gather(short), right.gather(short))
+        apart = apart.scatter(short, pl.Series(dist <= 1))
+    return apart
+
+
 def _same_short_stem(pairs: pl.DataFrame) -> pl.Series:
     """A core of one character says little (``DN/25-26/5`` and ``5``), but with the prefix kept
     the numbers still name one document when only a year token tells them apart
@@ -122,10 +139,9 @@ def _slip_or_other(pairs: pl.DataFrame, asked: pl.Expr) -> pl.DataFrame:
     idx = far.fill_null(False).arg_true()
     if idx.len():
         left, right = pairs["doc_no_norm_l"].gather(idx), pairs["doc_no_norm_r"].gather(idx)
-        norm_dist, _ = similarity(left, right)
         shape = r"[0-9]"
         other = (left.str.replace_all(shape, "9") != right.str.replace_all(shape, "9")).fill_null(True)
-        near = near.scatter(idx, pl.Series(norm_dist <= 1) | other)
+        near = near.scatter(idx, written_keystroke_apart(pairs, idx) | other)
     return pairs.with_columns(near.fill_null(False).alias("_slip_or_other"))
 
 

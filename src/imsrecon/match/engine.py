@@ -16,9 +16,10 @@ from imsrecon.match.compare import (
     compare_pairs,
     with_comparison,
     within_tolerance,
+    written_keystroke_apart,
 )
 from imsrecon.match.explain import explain_unpaired
-from imsrecon.match.numbers import NumberLevel, similarity, with_cores
+from imsrecon.match.numbers import NumberLevel, with_cores
 from imsrecon.match.pairs import PAIRS_SCHEMA
 from imsrecon.match.parts import booked_in_parts, compared_on_sums, notes_of_parts
 from imsrecon.model import AMOUNT_HEADS, keep_rows
@@ -183,10 +184,10 @@ def _claimed_rows(done: pl.DataFrame) -> pl.DataFrame:
     idx = asked.arg_true()
     if idx.len() == 0:
         return done
-    dist, _ = similarity(done["doc_no_norm_l"].gather(idx), done["doc_no_norm_r"].gather(idx))
-    claimed = pl.Series("_claimed", [False] * done.height, dtype=pl.Boolean).scatter(idx.filter(pl.Series(dist > 1)), True)
+    far = idx.filter(~written_keystroke_apart(done, idx))
+    claimed = pl.Series("_claimed", [False] * done.height, dtype=pl.Boolean).scatter(far, True)
     return done.with_columns(
-        pl.when(claimed).then(False).otherwise(pl.col("accept")).alias("accept"),
+        (pl.col("accept") & ~claimed).alias("accept"),
         pl.when(claimed).then(pl.lit("doc_no")).otherwise(pl.col("ruled_out_by")).alias("ruled_out_by"),
     )
 
