@@ -242,7 +242,8 @@ CASES: dict[str, tuple[str, dict, str, str | None, dict, list[str]]] = {
     "itc_on_pending": ("b2bcn", CN, "N", "P", {"itc_red_req": "N", "remarks": "not availed"}, ["itc_red_req_not_accept"]),
     "itc_on_reset": ("b2bcn", CN, "A", "N", {"itc_red_req": "Y"}, ["itc_red_req_not_accept"]),
     "itc_value_x": ("b2bcn", CN, "N", "A", {"itc_red_req": "X"}, ["itc_red_req_value"]),
-    "itc_value_lower": ("b2bcn", CN, "N", "A", {"itc_red_req": "y"}, ["itc_red_req_value"]),
+    "itc_value_lower": ("b2bcn", CN, "N", "A", {"itc_red_req": "y"}, []),  # read as Y (normalise.flags)
+    "itc_value_word": ("b2bcn", CN, "N", "A", {"itc_red_req": "maybe"}, ["itc_red_req_value"]),
     "decl_without_itc_red_req": ("b2bcn", CN, "N", "A", {"decl_cgst": 45.0, "decl_sgst": 45.0}, ["itc_red_req_value"]),
     "full_reduction": ("b2bcn", CN, "N", "A", {"itc_red_req": "Y"}, []),
     "full_declared": ("b2bcn", CN, "N", "A", {"itc_red_req": "Y", "decl_cgst": 45.0, "decl_sgst": 45.0}, []),
@@ -504,3 +505,19 @@ def test_a_plan_that_breaks_the_model_is_never_written(tmp_path: Path):
     with pytest.raises(ValidationError):
         write_upload(p, tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("spelling", ["y", "Yes", "true", True])
+def test_itc_red_req_in_any_flag_spelling_is_sent_as_y(spelling):
+    p = plan([row(record("b2bcn", "N", **CN), "A", "b2bcn", itc_red_req=spelling)])
+    assert p.problems == []
+    assert p.save_records["b2bcn"][0]["itcRedReq"] == "Y"
+
+
+def test_json_boolean_flags_in_the_download_are_read_as_y_and_n():
+    # ispendactblocked: true blocks Pending; isItcRedReqBlocked: false allows a declaration
+    rec = record("b2bcn", "N") | {"ispendactblocked": True, "isItcRedReqBlocked": False, "isRemarksBlocked": False}
+    p = plan([row(rec, "P", "b2bcn", ispendactblocked=None, is_itc_red_req_blocked=None, is_remarks_blocked=None)])
+    assert [pr.rule for pr in p.problems] == ["pending_blocked"]
+    p = plan([row(rec, "A", "b2bcn", itc_red_req="Y", ispendactblocked=None, is_itc_red_req_blocked=None)])
+    assert p.problems == [] and p.save_records["b2bcn"][0]["ispendactblocked"] is True  # echoed as downloaded

@@ -127,6 +127,13 @@ DOCUMENT_SCHEMA: dict[str, pl.DataType] = {
     # semicolon-separated flags, e.g. "doc_date_from_voucher;supplier_gstin_from_party"
     "flags": pl.String,
     **PORTAL_FIELDS,
+    # GSTR-2B's own facts on a document (domain doc §6): ITC availability (Y/N; `itcavl`), the
+    # reason it is not available (`rsn`), the applicable percentage of the tax rate (`diffprcnt`),
+    # and the 2B period the document belongs to (MMYYYY; the Pending limit runs from it, §4)
+    "itc_availability": pl.String,
+    "itc_reason": pl.String,
+    "applicable_pct": pl.Float64,
+    "gstr2b_period": pl.String,
 }
 
 
@@ -204,6 +211,10 @@ class Document:
     is_remarks_blocked: str | None
     is_itc_red_req_blocked: str | None
     portal_record: str | None
+    itc_availability: str | None
+    itc_reason: str | None
+    applicable_pct: float | None
+    gstr2b_period: str | None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Document:

@@ -21,6 +21,7 @@ import polars as pl
 
 from imsrecon.config import ConfigError
 from imsrecon.match.parts import is_part
+from imsrecon.normalise.flags import filed_expr, yes_expr
 from imsrecon.normalise.scalar import per_distinct
 from imsrecon.result import MatchStatus
 
@@ -49,7 +50,7 @@ def _status(*s: MatchStatus) -> pl.Expr:
     return pl.col("match_status").is_in([x.value for x in s])
 
 
-pending_blocked = pl.col("ims_ispendactblocked").fill_null("N").str.to_uppercase() == "Y"
+pending_blocked = yes_expr(pl.col("ims_ispendactblocked"))
 import_of_goods = pl.col("ims_section").fill_null("").str.to_lowercase().str.starts_with("impg")
 specified = pl.col("ims_section").fill_null("").str.to_lowercase().is_in(list(SPECIFIED_SECTIONS))
 # the IMS document is paired with a register row
@@ -236,11 +237,7 @@ def _portal_state(work: pl.DataFrame) -> pl.DataFrame:
     a = pl.col("_a").fill_null("")
     same = word.is_not_null() & (a == portal_action)
     changes = word.is_not_null() & (a != "") & (a != portal_action)
-    def unfiled(raw: pl.Expr) -> pl.Expr:
-        status = raw.fill_null("").str.strip_chars()
-        return (status != "") & (status.str.to_lowercase() != "filed")
-
-    not_filed = per_distinct(pl.col("ims_srcfilstatus"), unfiled, pl.Boolean)
+    not_filed = per_distinct(pl.col("ims_srcfilstatus"), lambda s: ~filed_expr(s), pl.Boolean).fill_null(False)
     reason = (
         pl.when(same).then(pl.lit("already ") + word + pl.lit(" on the portal"))
         .when(changes).then(pl.col("_r") + pl.lit("; changes the portal action from ") + word)

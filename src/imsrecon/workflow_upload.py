@@ -12,6 +12,7 @@ import polars as pl
 from imsrecon.exporters.upload import UploadPlan, plan_upload, write_upload
 from imsrecon.issues import InputFileError
 from imsrecon.model import empty_documents
+from imsrecon.normalise.flags import yes_expr
 from imsrecon.recommend import books_hold, specified
 from imsrecon.sections import ACTION_CODES
 from imsrecon.store.workspace import Workspace
@@ -46,7 +47,7 @@ def declares_reduction() -> pl.Expr:
     (``itc_red_req`` = Y, no declared heads: each head reduced by the note's tax), where the
     record allows a declaration (``isItcRedReqBlocked`` not Y) and none was downloaded. The
     upload rules check it like any other declaration."""
-    blocked = pl.col("is_itc_red_req_blocked").fill_null("").str.strip_chars().str.to_uppercase() == "Y"
+    blocked = yes_expr(pl.col("is_itc_red_req_blocked"))
     return (
         (pl.col("new_action") == "A") & specified  # the credit notes the recommendation rules name
         & books_hold & ~blocked

@@ -34,6 +34,7 @@ import polars as pl
 from imsrecon.exporters.sanitize import neutralise_frame
 from imsrecon.exporters.tables import atomic_path
 from imsrecon.exporters.upload_schema import DEFAULT_MAX_BYTES, PlannedAction, UploadPlan, UploadProblem, request_files
+from imsrecon.normalise.flags import NO, flag_value, is_yes
 from imsrecon.normalise.gstin import GSTIN_LOOSE_PATTERN
 from imsrecon.sections import ACTIONS, FIELD_ALIASES, SECTIONS, UPLOAD_SECTION_KEYS, DocClass, Section, section_for_key
 
@@ -64,10 +65,6 @@ def _spellings(canonical: str) -> tuple[str, ...]:
 # --- one document -----------------------------------------------------------------------------
 
 
-def _yes(value: Any) -> bool:
-    return value is True or (isinstance(value, str) and value.strip().upper() in ("Y", "YES", "TRUE"))
-
-
 def _num(value: Any) -> float | None:
     if value is None or isinstance(value, bool):
         return None
@@ -96,7 +93,7 @@ class _Doc:
         value = self.row.get(column)
         if value is None:
             value = next((self.rec[k] for k in _spellings(_FLAGS[column]) if k in self.rec), None)
-        return _yes(value)
+        return is_yes(value)
 
     def downloaded(self, column: str) -> Any:
         return next((self.rec[k] for k in _spellings(_UPLOAD_FIELDS[column]) if k in self.rec), None)
@@ -111,8 +108,8 @@ class _Doc:
         """The ITC-reduction fields whose value differs from the download (NaN: not a number)."""
         out: dict[str, Any] = {}
         v = self.row.get("itc_red_req")
-        if v is not None and v != self.downloaded("itc_red_req"):
-            out["itc_red_req"] = v
+        if v is not None and (flag_value(v) or v) != self.effective_flag(self.downloaded("itc_red_req")):
+            out["itc_red_req"] = flag_value(v) or v
         for col in _HEADS:
             v = _num(self.row.get(col))
             if self.row.get(col) is not None and (v is None or not _same(v, _num(self.downloaded(col)))):
@@ -125,7 +122,14 @@ class _Doc:
         if new is not None:
             return new
         value = self.downloaded(column)
+        if column == "itc_red_req":
+            return self.effective_flag(value)
         return _num(value) if column in _HEADS else value
+
+    @staticmethod
+    def effective_flag(value: Any) -> Any:
+        """A downloaded flag as Y/N (JSON true is Y); anything else as given, for the checks."""
+        return flag_value(value) or value
 
     def tax(self, column: str) -> float:
         model, portal = _HEADS[column]
@@ -160,7 +164,7 @@ class _Doc:
         if self.section.doc_class is DocClass.CREDIT_NOTE:
             return True
         flag = next((self.rec[k] for k in _spellings(_FLAGS["is_itc_red_req_blocked"]) if k in self.rec), None)
-        return self.section.is_amendment and isinstance(flag, str) and flag.strip().upper() == "N"
+        return self.section.is_amendment and flag_value(flag) == NO
 
 
 def _cgst_ne_sgst(d: _Doc) -> bool:

@@ -24,6 +24,7 @@ from imsrecon.normalise.dates import (
     tax_period_expr,
 )
 from imsrecon.normalise.docno import doc_no_norm_expr
+from imsrecon.normalise.flags import FLAG_FIELDS, flag_expr, flag_unreadable
 from imsrecon.normalise.gstin import gstin_clean_expr
 from imsrecon.normalise.scalar import per_distinct
 from imsrecon.normalise.states import place_of_supply_expr
@@ -112,6 +113,13 @@ def assemble(raw: RawFrame, keep: tuple[str, ...] = ()) -> tuple[pl.DataFrame, l
                             Severity.ERROR, code="doc_no")
     bad_cols = [f"_bad_{n}" for n in masks] + ["_bad_doc_no"]
     parsed = parsed.with_columns(pl.any_horizontal(bad_cols).alias("_bad")).drop(bad_cols)
+
+    # Portal flags in any spelling (Y/N, Yes/No, JSON true/false) become Y/N; others: blank, warned.
+    flags_present = [f for f in FLAG_FIELDS if f in parsed.columns]
+    for f in flags_present:
+        issues += _issues_where(raw, parsed, flag_unreadable(pl.col(f)), f, "not Y/N (or Yes/No, true/false): "
+                                "left blank", Severity.WARNING, code="flag")
+    parsed = parsed.with_columns(flag_expr(pl.col(f)).alias(f) for f in flags_present)
 
     # 2. Blank document date: fall back to the voucher date (registers), flagged; else an error.
     flags = pl.col("flags") if "flags" in parsed.columns else pl.lit(None, pl.String)

@@ -30,6 +30,7 @@ from imsrecon.importers.tabular import (
 from imsrecon.issues import InputFileError, RowIssue, Severity
 from imsrecon.model import AMOUNT_HEADS, Side, SourceKind
 from imsrecon.normalise.dates import date_expr
+from imsrecon.normalise.flags import FLAG_SPELLINGS
 from imsrecon.normalise.gstin import GSTIN_LOOSE_PATTERN
 from imsrecon.normalise.states import place_of_supply_expr
 from imsrecon.sections import ACTION_CODES, INV_TYPE_CODES, OFFLINE_COLUMN_NAMES, OFFLINE_SHEETS, SECTIONS, Section
@@ -46,12 +47,11 @@ _PORTAL_ONLY = ("prev_status", "portcode", "refdt")  # not model fields: kept in
 
 _ACTIONS = {**{k.replace(" ", ""): v for k, v in ACTION_CODES.items()}, **{c.lower(): c for c in "ARPN"},
             "accepted": "A", "rejected": "R", "keeppending": "P", "noactiontaken": "N"}
-_YES_NO = {"y": "Y", "yes": "Y", "true": "Y", "1": "Y", "n": "N", "no": "N", "false": "N", "0": "N"}
 # Invoice-type descriptions -> portal codes (unknown values are kept as given).
 _ACTION_HINT = "not an IMS action (Accepted, Rejected, Pending, No action or A/R/P/N): left blank"
 _CODED = {  # field -> (mapping, message for a value outside it)
     "action": (_ACTIONS, _ACTION_HINT), "prev_status": (_ACTIONS, _ACTION_HINT),
-    **{f: (_YES_NO, "not Y/N (or Yes/No): left blank")
+    **{f: (FLAG_SPELLINGS, "not Y/N (or Yes/No): left blank")
        for f in ("ispendactblocked", "is_remarks_blocked", "is_itc_red_req_blocked", "itc_red_req")},
 }
 _MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
