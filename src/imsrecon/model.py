@@ -31,6 +31,7 @@ class Side(StrEnum):
     IMS = "ims"
     PR = "pr"
     GSTR2B = "gstr2b"
+    GSTR2A = "gstr2a"
 
 
 class SourceKind(StrEnum):
@@ -38,6 +39,8 @@ class SourceKind(StrEnum):
     IMS_OFFLINE_JSON = "ims_offline_json"
     IMS_EXCEL = "ims_excel"
     GSTR2B_JSON = "gstr2b_json"
+    GSTR2B_EXCEL = "gstr2b_excel"
+    GSTR2A_JSON = "gstr2a_json"
     PR_CSV = "pr_csv"
     PR_XLSX = "pr_xlsx"
     PR_XLS = "pr_xls"
@@ -134,6 +137,9 @@ DOCUMENT_SCHEMA: dict[str, pl.DataType] = {
     "itc_reason": pl.String,
     "applicable_pct": pl.Float64,
     "gstr2b_period": pl.String,
+    # register-only: the taxable value of nil-rated lines (0 %, no tax) of a taxed invoice, kept out
+    # of taxable_value (IMS carries the taxed lines only)
+    "nil_rated_value": pl.Float64,
 }
 
 
@@ -215,6 +221,7 @@ class Document:
     itc_reason: str | None
     applicable_pct: float | None
     gstr2b_period: str | None
+    nil_rated_value: float | None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Document:

@@ -55,7 +55,7 @@ _TYPES: dict[str, pl.DataType] = {
     **dict.fromkeys(("pr_row", "ims_row", "pr_line"), pl.Int64),
     **dict.fromkeys(("ims_doc_date", "pr_doc_date"), pl.Date),
     **{f"{side}_{k}": t for side in ("ims", "pr") for k, t in _SIDE_VALUES.items()},
-    **dict.fromkeys(("score", "nearest_score"), pl.Float64),
+    **dict.fromkeys(("score", "nearest_score", "applicable_pct", "pr_nil_rated_value"), pl.Float64),
     "reverse_charge": pl.Boolean,
 }
 
@@ -68,6 +68,9 @@ EXTRA_COLUMNS = [
     "nearest_candidate", "nearest_score", "nearest_ruled_out_by",  # filled by the matching engine
     "recommendation_rule",  # name of the rule that chose recommended_action
     "comparison",  # every field's level for the pair: doc_no=equal_norm doc_date=+2d igst=+180.0(18.0%) …
+    "ims_supplier_name",  # the supplier's trade name from GSTR-2B (IMS records carry none)
+    "itc_availability", "itc_reason", "applicable_pct", "gstr2b_period",  # GSTR-2B's facts on the document
+    "pr_nil_rated_value",  # nil-rated lines of the register row kept out of its taxable value
 ]  # fmt: skip
 
 RESULT_SCHEMA: dict[str, pl.DataType] = {

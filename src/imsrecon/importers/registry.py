@@ -22,7 +22,7 @@ IMPORTERS: tuple[Importer, ...] = (
 _HEAD_BYTES = 64 * 1024
 # Which sides a user's flag accepts: --ims takes IMS downloads and GSTR-2B (2B ↔ books uses the
 # same engine); --pr takes purchase registers.
-SIDE_GROUPS = {"ims": (Side.IMS, Side.GSTR2B), "pr": (Side.PR,)}
+SIDE_GROUPS = {"ims": (Side.IMS, Side.GSTR2B, Side.GSTR2A), "pr": (Side.PR,)}
 
 
 def detect(path: Path, side: str | None = None) -> Importer:
@@ -46,7 +46,8 @@ def detect(path: Path, side: str | None = None) -> Importer:
 
 
 def _describe(importer: Importer) -> str:
-    return {Side.IMS: "an IMS download", Side.GSTR2B: "a GSTR-2B download", Side.PR: "a purchase register"}[
+    return {Side.IMS: "an IMS download", Side.GSTR2B: "a GSTR-2B download", Side.GSTR2A: "a GSTR-2A download",
+            Side.PR: "a purchase register"}[
         importer.side
     ]
 
