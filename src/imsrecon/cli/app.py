@@ -39,10 +39,25 @@ GstinOption = Annotated[
     typer.Option("--gstin", help="Your (the recipient's) GSTIN: fills blank recipient GSTINs and "
                  "leaves out other recipients' documents.", show_default=False),
 ]
+
+
+def regular_files(value: Path | list[Path] | None) -> Path | list[Path] | None:
+    """Typer callback for every path a user gives to be read: a FIFO, a device or a link to one
+    is refused before anything opens it (reading one never ends). Exit code 2, as for a missing file."""
+    from imsrecon.importers.base import file_problem
+
+    for path in value if isinstance(value, list) else [] if value is None else [value]:
+        problem = file_problem(path)
+        if problem is not None:
+            raise typer.BadParameter(f"{path}: {problem}")
+    return value
+
+
 MappingOption = Annotated[
     Path | None,
     typer.Option("--mapping", help="TOML file naming your register's columns and document types "
-                 "(see docs/mapping.md).", exists=True, dir_okay=False, show_default=False),
+                 "(see docs/mapping.md).", exists=True, dir_okay=False, show_default=False,
+                 callback=regular_files),
 ]
 
 
@@ -87,7 +102,7 @@ def _options(gstin: str | None, mapping: Path | None) -> ImportOptions:
 @app.command("import")
 def import_cmd(
     files: Annotated[list[Path], typer.Argument(help="IMS/GSTR-2B downloads or purchase registers.",
-                                                exists=True, dir_okay=False)],
+                                                exists=True, dir_okay=False, callback=regular_files)],
     side: Annotated[str | None, typer.Option(
         "--side", help="'ims' or 'pr' to say which side the files are; detected from content if left out.",
         show_default=False)] = None,
@@ -141,16 +156,19 @@ def import_cmd(
 @app.command()
 def reconcile(
     ims: Annotated[list[Path], typer.Option("--ims", help="IMS download (portal JSON, offline-tool JSON "
-                                            "or Excel) or GSTR-2B JSON; repeat for several.", exists=True, dir_okay=False)],
+                                            "or Excel) or GSTR-2B JSON; repeat for several.", exists=True, dir_okay=False,
+                                            callback=regular_files)],
     pr: Annotated[list[Path], typer.Option("--pr", help="Purchase register (.csv, .xlsx, .xls); repeat "
-                                           "for several.", exists=True, dir_okay=False)],
+                                           "for several.", exists=True, dir_okay=False,
+                                           callback=regular_files)],
     out: Annotated[Path | None, typer.Option("--out", help="Write the result here: .csv, .json or .xlsx.",
                                                 show_default=False)] = None,
     gstin: GstinOption = None,
     mapping: MappingOption = None,
     config: Annotated[Path | None, typer.Option("--config", help="Settings file (TOML): \\[match], "
                                                 "\\[recommend] and \\[decisions] tables.",
-                                                   exists=True, dir_okay=False, show_default=False)] = None,
+                                                   exists=True, dir_okay=False, show_default=False,
+                                                   callback=regular_files)] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
