@@ -15,6 +15,7 @@ from imsrecon.config import ConfigError, MatchConfig
 from imsrecon.importers.base import ImportOptions
 from imsrecon.issues import InputFileError
 from imsrecon.store.dialect import WorkspaceError
+from imsrecon.workflow_inputs import RecipientGstinError
 
 app = typer.Typer(
     name="imsrecon",
@@ -34,10 +35,33 @@ DbOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the answer as JSON on stdout.")]
+
+
+def checked_gstin(value: str | None) -> str | None:
+    """Typer callback: the recipient GSTIN trimmed and upper-cased, refused (exit 2) when its
+    shape or check character is wrong, before anything is read or stored."""
+    if value is None:
+        return None
+    from imsrecon.workflow_inputs import RecipientGstinError, check_recipient_gstin
+
+    try:
+        return check_recipient_gstin(value)
+    except RecipientGstinError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
 GstinOption = Annotated[
     str | None,
-    typer.Option("--gstin", help="Your (the recipient's) GSTIN: fills blank recipient GSTINs and "
-                 "leaves out other recipients' documents.", show_default=False),
+    typer.Option("--gstin", help="Your (the recipient's) GSTIN, checked (shape and check character): "
+                 "fills blank recipient GSTINs and leaves out other recipients' documents; files "
+                 "imported for another recipient are imported again for this one.",
+                 show_default=False, callback=checked_gstin),
+]
+RunGstinOption = Annotated[
+    str | None,
+    typer.Option("--gstin", help="The recipient GSTIN whose run is meant: its latest run (or, with --run, "
+                 "checked to be its run). Needed when the workspace holds runs of several recipients.",
+                 show_default=False, callback=checked_gstin),
 ]
 
 
@@ -87,6 +111,8 @@ def _user_errors() -> Iterator[None]:
         render.fail(str(exc))
     except WorkspaceError as exc:
         render.fail(f"workspace: {exc}")
+    except RecipientGstinError as exc:
+        render.fail(f"--gstin {exc}", 2)
 
 
 def _open(db: str | None):  # noqa: ANN202 - returns a Workspace
@@ -96,7 +122,7 @@ def _open(db: str | None):  # noqa: ANN202 - returns a Workspace
 
 
 def _options(gstin: str | None, mapping: Path | None) -> ImportOptions:
-    return ImportOptions(recipient_gstin=gstin.strip().upper() if gstin else None, mapping_file=mapping)
+    return ImportOptions(recipient_gstin=gstin, mapping_file=mapping)  # gstin: checked_gstin's
 
 
 @app.command("import")
@@ -193,6 +219,7 @@ def reconcile(
     render.print_import_table(summary["files"])  # type: ignore[arg-type]
     title = f"Reconciliation run {outcome.run_id}" if outcome.run_id else "Reconciliation (not kept: --db :memory:)"
     render.console.print(render.counts_table(summary["counts"], title))  # type: ignore[arg-type]
+    render.print_notes(outcome.notes, outcome.warnings)
     if outcome.suggestions_applied is not None:
         render.console.print(f"{outcome.suggestions_applied} suggestions from your earlier decisions applied "
                              "([decisions] apply_suggestions = true in the settings file).", markup=False)
@@ -214,6 +241,7 @@ def report(
                                                show_default=False)] = None,
     errors: Annotated[bool, typer.Option("--errors", help="Write the failed documents of every upload "
                                          "instead (.csv or .xlsx).")] = False,
+    gstin: RunGstinOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -236,7 +264,7 @@ def report(
         render.fail("--out must end in .csv, .json or .xlsx", 2)
     with _user_errors():
         ws = _open(db)
-        summary = write_stored_report(ws, run, out)
+        summary = write_stored_report(ws, run, out, gstin)
     if summary is None:
         render.fail("no reconciliation run in this workspace yet: run `imsrecon reconcile` first")
     if as_json:
@@ -283,6 +311,7 @@ def explain(
     run: Annotated[int | None, typer.Option("--run", help="Run id; the latest run if left out.",
                                                show_default=False)] = None,
     limit: Annotated[int, typer.Option("--limit", help="How many candidates to show.", min=1)] = 10,
+    gstin: RunGstinOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -292,7 +321,7 @@ def explain(
 
     with _user_errors():
         ws = _open(db)
-        found = explain_key(ws, key, run, limit)
+        found = explain_key(ws, key, run, limit, gstin)
     if not found:
         render.fail(f"no document with matching key or number {key!r} in the latest run"
                     if run is None else f"no document {key!r} in run {run}")

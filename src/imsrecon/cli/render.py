@@ -63,6 +63,14 @@ def print_import_table(files: list[dict[str, Any]]) -> None:
                           "(its stored documents are used)", soft_wrap=True)
 
 
+def print_notes(notes: list[str], warnings: list[str]) -> None:
+    """A run's notes (how its inputs were read) and warnings (what to look at first)."""
+    for note in notes:
+        console.print(note, style="dim", soft_wrap=True)
+    for warning in warnings:
+        say("warning:", "yellow", warning)
+
+
 def print_issues(issues: list[RowIssue], limit: int) -> None:
     shown = sorted(issues, key=lambda i: (list(Severity).index(i.severity), i.file, i.sheet or "", i.row or 0))
     for issue in shown[:limit]:
