@@ -13,6 +13,9 @@ used.
 - ``available``: recommended Accept; ``rejected``: recommended Reject; ``pending``: recommended
   Pending;
 - ``other``: anything else (a result without recommendations); listed only when not empty.
+
+Register rows of other tax periods (``other_period``: outside the books' period of the run) are
+not this period's ITC and are left out of the figures and the follow-ups.
 """
 
 from __future__ import annotations
@@ -87,7 +90,8 @@ def _signed(result: pl.DataFrame) -> pl.DataFrame:
 def itc_figures(result: pl.DataFrame) -> dict[str, pl.DataFrame]:
     """``by_category``: one row per category (documents, heads, itc); ``by_supplier``: per supplier
     GSTIN, the ITC of each category, sorted by ITC at risk (largest first)."""
-    rows = _signed(result).filter(~is_part())  # a part's amounts are in its document's pair
+    # a part's amounts are in its document's pair; other periods' rows are not this period's ITC
+    rows = _signed(result).filter(~is_part() & (pl.col("match_status") != MatchStatus.OTHER_PERIOD.value))
     sums = [pl.len().cast(pl.Int64).alias("documents"), *(pl.col(h).sum().round(2) for h in (*_HEADS, "itc"))]
     got = rows.group_by("category").agg(sums)
     present = set(got["category"].to_list())

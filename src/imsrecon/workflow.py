@@ -14,6 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from imsrecon import __version__
+from imsrecon.books_period import BooksPeriod, set_apart_other_periods, span_warning
 from imsrecon.config import MatchConfig
 from imsrecon.importers.base import ImportOptions
 from imsrecon.model import empty_documents
@@ -51,6 +52,7 @@ class RunOutcome:
     recipient_gstin: str | None = None  # the recipient the run is for (None: several, or not known)
     notes: list[str] = field(default_factory=list)  # what was read how (counted once, no IMS …)
     warnings: list[str] = field(default_factory=list)  # what to look at before trusting the counts
+    books_period: BooksPeriod | None = None  # the register's tax periods the run is about
 
     def summary(self) -> dict[str, object]:
         s = self.reconciliation.summary()
@@ -60,6 +62,7 @@ class RunOutcome:
             {**fi.summary, "path": str(fi.path), "already_imported": fi.already_imported, "import_id": fi.import_id}
             for fi in self.imports
         ]
+        s["books_period"] = str(self.books_period) if self.books_period else None
         s["notes"], s["warnings"] = list(self.notes), list(self.warnings)
         if self.out_path is not None:
             s["out"] = str(self.out_path)
@@ -78,12 +81,16 @@ def run_reconciliation(
     progress: Progress = _quiet,
     recommend_overrides: dict[str, str] | None = None,
     decision_settings: dict[str, bool] | None = None,
+    books_period: BooksPeriod | None = None,
 ) -> RunOutcome:
     """Import (or reuse) the files, reconcile, record the run, write the result if asked.
     ``recommend_overrides`` is the ``[recommend]`` table of the settings file; ``decision_settings``
     its ``[decisions]`` table (``apply_suggestions``: the suggestions learned from earlier
     decisions become decisions without asking). No IMS file at all (``ims_paths`` empty) is a
-    month with books alone: every register row is missing in IMS.
+    month with books alone: every register row is missing in IMS. ``books_period``: register
+    rows booked outside it that IMS does not hold are ``other_period``, not ``missing_in_ims``
+    (:mod:`imsrecon.books_period`); without it, a register spanning far more periods than the IMS
+    documents is warned about.
 
     Refused (InputFileError) when a side's files hold documents but none for the recipient
     given; each IMS document held by several of the files is counted once."""
@@ -110,9 +117,12 @@ def run_reconciliation(
         fi.documents = None
     rules = rules_from_config({"recommend": recommend_overrides or {}})
     rec = reconcile(docs.pop(0), docs.pop(0), config, recipient, rules)
+    rec.result = set_apart_other_periods(rec.result, books_period)
+    warnings = [w for w in [span_warning(rec.result)] if w] if books_period is None else []
     run_config = {"match": config.to_dict(), "recommend": recommend_overrides or {},
                   "decisions": decision_settings or {},
                   "recipient_gstin": recipient,
+                  "books_period": str(books_period) if books_period else None,
                   "mapping_file": str(options.mapping_file) if options.mapping_file else None,
                   "tool_version": __version__}
     run_recipient = recipient or (rec.recipients[0] if len(rec.recipients) == 1 else None)
@@ -123,7 +133,8 @@ def run_reconciliation(
             run_config, list(dict.fromkeys(fi.import_id for fi in ims_imports)),
             list(dict.fromkeys(fi.import_id for fi in pr_imports)), rec.result, recipient_gstin=run_recipient,
         )
-    outcome = RunOutcome(rec, run_id, ims_imports + pr_imports, recipient_gstin=run_recipient, notes=notes)
+    outcome = RunOutcome(rec, run_id, ims_imports + pr_imports, recipient_gstin=run_recipient, notes=notes,
+                         warnings=warnings, books_period=books_period)
     if run_id is not None and (decision_settings or {}).get("apply_suggestions"):
         from imsrecon.workflow_decisions import apply_suggestions
 

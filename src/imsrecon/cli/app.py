@@ -11,7 +11,7 @@ import typer
 
 from imsrecon import __version__
 from imsrecon.cli import render
-from imsrecon.config import ConfigError, MatchConfig
+from imsrecon.config import ConfigError
 from imsrecon.importers.base import ImportOptions
 from imsrecon.issues import InputFileError
 from imsrecon.store.dialect import WorkspaceError
@@ -179,59 +179,8 @@ def import_cmd(
     render.print_issues(issues, show)
 
 
-@app.command()
-def reconcile(
-    ims: Annotated[list[Path], typer.Option("--ims", help="IMS download (portal JSON, offline-tool JSON "
-                                            "or Excel) or GSTR-2B JSON; repeat for several.", exists=True, dir_okay=False,
-                                            callback=regular_files)],
-    pr: Annotated[list[Path], typer.Option("--pr", help="Purchase register (.csv, .xlsx, .xls); repeat "
-                                           "for several.", exists=True, dir_okay=False,
-                                           callback=regular_files)],
-    out: Annotated[Path | None, typer.Option("--out", help="Write the result here: .csv, .json or .xlsx.",
-                                                show_default=False)] = None,
-    gstin: GstinOption = None,
-    mapping: MappingOption = None,
-    config: Annotated[Path | None, typer.Option("--config", help="Settings file (TOML): \\[match], "
-                                                "\\[recommend] and \\[decisions] tables.",
-                                                   exists=True, dir_okay=False, show_default=False,
-                                                   callback=regular_files)] = None,
-    db: DbOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Import (files seen before are reused), reconcile IMS with the register, store the run, and
-    write the result."""
-    from imsrecon.workflow import run_reconciliation
-
-    if out is not None and out.suffix.lower() not in (".csv", ".json", ".xlsx"):
-        render.fail("--out must end in .csv, .json or .xlsx", 2)
-    with _user_errors():
-        match_config = MatchConfig.load(config) if config else MatchConfig()
-        overrides = MatchConfig.recommend_table(config) if config else {}
-        decision_settings = MatchConfig.decisions_table(config) if config else {}
-        ws = _open(db)
-        with render.progress(not as_json) as step:
-            outcome = run_reconciliation(ws, ims, pr, _options(gstin, mapping), match_config, out, step, overrides,
-                                         decision_settings)
-    summary = outcome.summary()
-    if as_json:
-        render.print_json(summary)
-        return
-    render.print_import_table(summary["files"])  # type: ignore[arg-type]
-    title = f"Reconciliation run {outcome.run_id}" if outcome.run_id else "Reconciliation (not kept: --db :memory:)"
-    render.console.print(render.counts_table(summary["counts"], title))  # type: ignore[arg-type]
-    render.print_notes(outcome.notes, outcome.warnings)
-    if outcome.suggestions_applied is not None:
-        render.console.print(f"{outcome.suggestions_applied} suggestions from your earlier decisions applied "
-                             "([decisions] apply_suggestions = true in the settings file).", markup=False)
-    if outcome.reconciliation.reverse_charge.height:
-        render.console.print(f"{outcome.reconciliation.reverse_charge.height} register rows under reverse charge or "
-                             "from unregistered suppliers "
-                             "kept out of IMS matching (listed in the Excel report).", soft_wrap=True)
-    errors = sum(int(f.get("errors", 0) or 0) for f in summary["files"])  # type: ignore[union-attr]
-    if errors:
-        render.say(f"{errors} row errors:", "red", "see `imsrecon import FILE --issues-out issues.csv`")
-    if out:
-        render.console.print(f"Result written to {out}")
+# registered here, after `import`, so that --help lists the commands in the order they are used
+from imsrecon.cli import reconcile as _reconcile  # noqa: E402,F401,I001  (registers `imsrecon reconcile`)
 
 
 @app.command()
