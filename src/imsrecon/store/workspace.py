@@ -14,6 +14,7 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -144,6 +145,8 @@ class Workspace(DecisionLog, RunLog):
                 f"cannot open workspace {where}: {dialect.scrub(_reason(failure), url)}"
             )
         assert engine is not None
+        if url.get_backend_name() == "sqlite" and not dialect.is_memory(url) and url.database:
+            bulk.remove_stale_stages(Path(url.database).parent)  # left by killed processes
         log.debug("opened workspace %s at schema version %d", where, version)
         return cls(engine, url)
 
