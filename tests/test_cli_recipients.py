@@ -126,6 +126,12 @@ def test_a_workspace_of_two_recipients(tmp_path, books):
     wrong = cli("report", "--out", out, "--run", runs[A]["run_id"], "--gstin", B, "--db", db)
     assert wrong.exit_code == 1 and f"run {runs[A]['run_id']} is for recipient {A}, not {B}" in wrong.output
     assert cli("report", "--out", out, "--run", runs[A]["run_id"], "--db", db).exit_code == 0
+    # the commands of decisions and uploads choose their run through the same helper
+    for args in (["decide", "--all-recommended"], ["export-upload", "--out", tmp_path / "up"]):
+        result = cli(*args, "--db", db)
+        assert result.exit_code == 1 and "holds runs of 2 recipients" in result.output, result.output
+    with Workspace.open(db) as ws:
+        assert ws.latest_decisions().height == 0
 
 
 def _saved_again(src: Path, dst: Path, keep: slice = slice(None)) -> Path:

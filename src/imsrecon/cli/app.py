@@ -141,7 +141,8 @@ def import_cmd(
     as_json: JsonOption = False,
 ) -> None:
     """Import files into the workspace: every row becomes a document or an issue naming file, row,
-    column and value. Importing the same file again changes nothing and says so."""
+    column and value. Importing the same file (or the same documents saved again) for the same
+    recipient again changes nothing and says so."""
     from imsrecon.workflow import import_files
 
     if side not in (None, "ims", "pr"):
