@@ -24,6 +24,7 @@ from imsrecon.store.workspace import Workspace
 from imsrecon.workflow_inputs import (
     FileImport,
     Progress,
+    _quiet,
     check_recipient,
     check_recipient_gstin,
     import_files,
@@ -36,10 +37,6 @@ __all__ = [
     "FileImport", "RunOutcome", "explain", "import_files", "parse_files", "record_files", "run_demo",
     "run_reconciliation", "stored_run", "write_report", "write_stored_report",
 ]  # fmt: skip
-
-
-def _quiet(_: str) -> None:
-    return None
 
 
 @dataclass
