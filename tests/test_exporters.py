@@ -75,6 +75,9 @@ def sample_result() -> pl.DataFrame:
         _row("duplicate", **_pr(g3, "@SUM(A1)", "INV/001", D(2024, 4, 5), 10.0, 1.8, pr_row=6,
                                 pr_line=7), recommended_action="No action",
              reason="same as row 1, also \"quoted\"; and ;semicolon", pr_flags="\rcr"),
+        _row("other_period", **_pr(g1, "=Alpha", "INV/300", D(2024, 3, 28), 400.0, 72.0, pr_row=7, pr_line=8,
+                                   pr_tax_period="032024"), recommended_action="",
+             reason="booked in tax period 032024, outside the books' period 042024"),
     ]  # fmt: skip
     return conform_result(pl.DataFrame(rows, infer_schema_length=None))
 
@@ -138,7 +141,7 @@ def test_csv_golden_and_format(tmp_path: Path) -> None:
     assert all(re.fullmatch(r"\d\.\d{4}", v) for v in back["score"].drop_nulls())
     assert back["ims_doc_date"].drop_nulls().to_list()[0] == "2024-04-05"
     names = back["pr_supplier_name"].to_list()
-    assert names == ["शर्मा ट्रेडर्स ₹", "'" + HYPERLINK, "'+91 98765 43210", None, "'-5", "'@SUM(A1)"]
+    assert names == ["शर्मा ट्रेडर्स ₹", "'" + HYPERLINK, "'+91 98765 43210", None, "'-5", "'@SUM(A1)", "'=Alpha"]
     assert back["ims_doc_no"][3] == "'\tTAB-1" and back["pr_doc_no"][4] == "'-INV/77"
     assert back["ims_igst"][2] == "-270.09"  # a negative number is a number, not neutralised
     assert back["pr_igst"][2] == "0.00"  # -0.001 rounds to 0.00, never "-0.00"
@@ -152,7 +155,7 @@ def test_json_golden_and_types(tmp_path: Path) -> None:
     assert "शर्मा ट्रेडर्स ₹" in text  # unescaped UTF-8
     records = json.loads(text)
     assert_golden("exporters_result_json", records)
-    assert [list(r) for r in records] == [RESULT_COLUMNS] * 6
+    assert [list(r) for r in records] == [RESULT_COLUMNS] * 7
     first, probable = records[0], records[1]
     assert first["ims_doc_date"] == "2024-04-05" and first["pr_cgst"] is None
     assert isinstance(first["ims_igst"], float) and isinstance(first["pr_row"], int)
@@ -330,7 +333,7 @@ def test_xlsx_layout(tmp_path: Path) -> None:
     path = write_result(result, tmp_path / "result.xlsx", SUMMARY)
     sheets = list(excel.SHEET_NAMES.values())
     assert sheets == ["Exact", "Probable", "Mismatch", "Missing in PR", "Missing in IMS",
-                      "Duplicate"]  # fmt: skip
+                      "Duplicate", "Other periods"]  # fmt: skip
     csv_header = pl.read_csv(write_result(result, tmp_path / "r.csv"), n_rows=0).columns
     cal = CalamineWorkbook.from_path(str(path))
     assert cal.sheet_names == ["Summary", *sheets]
@@ -382,12 +385,13 @@ def test_xlsx_summary_sheet(tmp_path: Path) -> None:
     assert rows[0][0] == "IMS reconciliation summary"
     assert rows[2] == ["Status", "Sheet", "Documents", "IMS taxable value", "IMS total tax",
                        "PR taxable value", "PR total tax"]  # fmt: skip
-    table = {r[0]: r[1:] for r in rows[3:10]}
+    table = {r[0]: r[1:] for r in rows[3:11]}
     assert list(table) == [*excel.SHEET_NAMES.values(), "Total"]
     assert table["Exact"] == ["Exact", 1, 1000.0, 180.0, 1000.0, 180.0]
     assert table["Mismatch"] == ["Mismatch", 1, -1500.5, -270.09, -1500.5, 0.0]
     assert table["Missing in PR"][1:] == [1, 5000.0, 900.0, 0.0, 0.0]
-    assert table["Total"][1] == 6 and table["Total"][2] == pytest.approx(1000 + 0.13 - 1500.5 + 5000)
+    assert table["Other periods"][1:] == [1, 0.0, 0.0, 400.0, 72.0]
+    assert table["Total"][1] == 7 and table["Total"][2] == pytest.approx(1000 + 0.13 - 1500.5 + 5000)
     details = {r[0]: r[1] for r in rows[11:] if r[0]}
     assert details["Files reconciled"] == "ims.json\npr.xlsx"
     assert details["Run id"] == "'=cmd|' /C calc'!A0"

@@ -182,3 +182,42 @@ def test_a_document_already_accepted_on_the_portal_counts_as_available():
     }))
     by = {r["category"]: r["itc"] for r in itc_figures(result)["by_category"].iter_rows(named=True)}
     assert by["available"] == 180.0
+
+
+_BAD_TEXT = [  # (text from a file or the command line, what the draft shows of it)
+    ("Alpha Traders\r\nBcc: attacker@example.com", "Alpha Traders Bcc: attacker@example.com"),
+    ("Alpha Traders\nSubject: urgent: pay to account 123", "Alpha Traders Subject: urgent: pay to account 123"),
+    ("Alpha\rTraders", "Alpha Traders"), ("Alpha\x85Traders", "Alpha Traders"),
+    ("Alpha\u2028Traders", "Alpha Traders"), ("Alpha\u2029Traders", "Alpha Traders"),
+    ("Alpha\x00Traders", "Alpha Traders"), ("Alpha\x1b[31mTraders", "Alpha [31mTraders"),
+    ("Alpha\x0bTraders\x0c", "Alpha Traders"), ("Alpha\u202eTraders", "Alpha Traders"), ("\r\n\r\n", ""),
+]
+
+
+def _headers(text: str) -> list[str]:
+    return text.split("\n\n", 1)[0].split("\n")
+
+
+def _controls(text: str) -> set[str]:
+    import unicodedata
+
+    return {c for c in text if c != "\n" and (unicodedata.category(c) in ("Cc", "Zl", "Zp") or "\u202a" <= c <= "\u202e")}
+
+
+@pytest.mark.parametrize(("bad", "shown"), _BAD_TEXT)
+def test_mail_draft_text_cannot_start_a_header_line(bad, shown):
+    rows = [row("missing_in_ims", None, supplier=S2, name=bad, no=f"B-1{bad}", pr_row=1)]
+    f = supplier_followups(result(rows))
+    text = followup_mail(f, R, f"Acme {bad} Pvt Ltd")
+    headers = _headers(text)
+    assert [h.split(":", 1)[0] for h in headers] == ["To", "Subject"]
+    assert not _controls(text) and "\r" not in text
+    assert headers[0] == (f"To: {shown} (GSTIN {S2})" if shown else f"To: (GSTIN {S2})")
+    assert f"  1. Invoice {('B-1' + shown) if shown else 'B-1'} dated" in text
+    assert text.rstrip().split("\n")[-2] == " ".join(f"Acme {shown} Pvt Ltd".split())
+
+
+def test_mail_draft_keeps_indic_joiners():
+    name = "श्री\u200dगणेश ट्रेडर्स"
+    f = supplier_followups(result([row("missing_in_ims", None, supplier=S2, name=name)]))
+    assert followup_mail(f, R, None).split("\n")[0] == f"To: {name} (GSTIN {S2})"

@@ -42,6 +42,7 @@ def _typed_rows(ws: Workspace, table: Table) -> list[tuple[Any, ...]]:
 
 
 def _stages(folder: Path) -> list[Path]:
+    """Staging files and their lock files."""
     return sorted(folder.glob(".imsrecon-stage-*"))
 
 
@@ -88,7 +89,7 @@ def test_failed_staged_import_rolls_back_and_leaves_no_stage(tmp_path: Path, mon
 
     def failing(conn: Any, table: Table, frame: pl.DataFrame) -> bool:
         if table.name == "import_issues":  # the documents went in staged; the issues fail after them
-            assert len(_stages(tmp_path)) == 1
+            assert [p.suffix for p in _stages(tmp_path)] == [".db", ".lock"]  # the stage and its lock
             raise RuntimeError("disk on fire")
         return real(conn, table, frame)
 
@@ -157,3 +158,87 @@ def test_interrupted_staging_leaves_nothing(tmp_path: Path, monkeypatch: pytest.
             ws.record_import(make_result(sample_docs(5)), "d" * 64, "new")
         assert snapshot(ws) == before
     assert _stages(tmp_path) == []
+
+
+# A child process that holds a stage: it writes the staging file (the real driver), says so, then
+# waits forever before the stage is copied into the workspace, as a process busy inserting does.
+_HOLD_A_STAGE = """
+import sys, time
+sys.path.insert(0, sys.argv[2])
+import adbc_driver_sqlite.dbapi as adbc
+from test_workspace import make_result, sample_docs
+from imsrecon.store import bulk
+from imsrecon.store.workspace import Workspace
+
+bulk.STAGE_MIN_ROWS = 1
+real_connect = adbc.connect
+
+def connect(path):
+    staging = real_connect(path)
+    real_commit = staging.commit
+    def commit():
+        real_commit()
+        print("staged", flush=True)
+        time.sleep(600)
+    staging.commit = commit
+    return staging
+
+adbc.connect = connect
+Workspace.open(sys.argv[1]).record_import(make_result(sample_docs(500)), "9" * 64, "big.json")
+"""
+
+
+def _holding_child(tmp_path: Path) -> Any:
+    import subprocess
+
+    child = subprocess.Popen([sys.executable, "-c", _HOLD_A_STAGE, str(tmp_path / "ws.db"), str(Path(__file__).parent)],
+                             stdout=subprocess.PIPE, text=True, env={**__import__("os").environ})
+    assert child.stdout is not None and child.stdout.readline().strip() == "staged"
+    return child
+
+
+@pytest.mark.skipif(bulk.fcntl is None, reason="stages are locked with flock (POSIX)")
+def test_stages_of_killed_processes_are_removed_and_live_ones_kept(tmp_path: Path) -> None:
+    import signal
+
+    Workspace.open(tmp_path / "ws.db").close()
+    child = _holding_child(tmp_path)
+    try:
+        held = _stages(tmp_path)
+        assert [p.suffix for p in held] == [".db", ".lock"] and held[0].stat().st_size > 0
+        # a live process's stage is never taken for a stale one (the child holds the workspace's
+        # write lock too: another insert would wait for it; the cleaning is the same one)
+        assert bulk.remove_stale_stages(tmp_path) == []
+        with Workspace.open(tmp_path / "ws.db") as ws:
+            assert _stages(tmp_path) == held and ws.imports().height == 0
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(30)
+        child.stdout.close()  # type: ignore[union-attr]
+    assert child.returncode == -signal.SIGKILL
+    assert _stages(tmp_path) == held  # killed mid-write: nothing removed its stage
+    # a leftover of a version without locks, and a journal of a stage killed mid-write
+    (tmp_path / ".imsrecon-stage-old12345.db").write_bytes(b"x" * 1000)
+    (tmp_path / ".imsrecon-stage-old12345.db-journal").write_bytes(b"x")
+    (tmp_path / "imsrecon-stage-notours.db").write_bytes(b"kept")  # not a hidden stage: not ours
+    with Workspace.open(tmp_path / "ws.db") as ws:  # the next open removes every stale stage
+        assert _stages(tmp_path) == []
+        assert ws.imports().height == 0  # the killed import left nothing in the workspace
+    assert (tmp_path / "imsrecon-stage-notours.db").read_bytes() == b"kept"
+
+
+@pytest.mark.skipif(bulk.fcntl is None, reason="stages are locked with flock (POSIX)")
+def test_the_next_staged_insert_removes_stale_stages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import signal
+
+    ws = Workspace.open(tmp_path / "ws.db")  # open before the child dies: only the insert can clean
+    child = _holding_child(tmp_path)
+    child.send_signal(signal.SIGKILL)
+    child.wait(30)
+    child.stdout.close()  # type: ignore[union-attr]
+    assert len(_stages(tmp_path)) == 2
+    monkeypatch.setattr(bulk, "STAGE_MIN_ROWS", 1)
+    out = ws.record_import(make_result(sample_docs(4)), "7" * 64, "next.json")
+    assert ws.load_documents([out.import_id]).height == 4
+    assert _stages(tmp_path) == []
+    ws.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import json
@@ -412,7 +413,8 @@ def test_upgrade_from_version_1(tmp_path: Path) -> None:
             versions = conn.execute(select(schema.schema_version.c.version)).scalars().all()
         assert versions == list(range(1, migrations.SCHEMA_VERSION + 1))
         assert ws.imports()["file_name"].to_list() == ["old.json"]
-        assert ws.record_import(make_result(docs()), "old", "x").already_imported
+        assert ws.record_import(dataclasses.replace(make_result(docs()), recipient_gstin=None), "old", "x").already_imported
+        assert not ws.record_import(make_result(docs()), "old", "x").already_imported  # another recipient
 
 
 def test_newer_workspace_is_refused(tmp_path: Path) -> None:

@@ -7,7 +7,8 @@ rows and returns every failure as a :class:`DecisionProblem` value (never an exc
 
 * ``unknown_key``: no result row has the matching key;
 * ``unknown_action``: the action is not one of Accept, Reject, Pending, No action;
-* ``register_only``: the row is register-only (missing in IMS, duplicate): nothing to act on in IMS;
+* ``register_only``: the row is register-only (missing in IMS, duplicate, other period): nothing to
+  act on in IMS;
 * ``key_repeated``: the same key is given again with another decision;
 * the portal's own rules, checked by :func:`imsrecon.exporters.upload.action_problems` (the rules
   an upload is checked against; domain doc §4): ``pending_blocked`` (Pending where
@@ -36,7 +37,7 @@ _SPELLINGS = {
     **{a.lower(): a for a in DECISION_ACTIONS},
     "none": NO_ACTION, "no_action": NO_ACTION, "no-action": NO_ACTION, "noaction": NO_ACTION,
 }  # fmt: skip
-REGISTER_ONLY = (MatchStatus.MISSING_IN_IMS.value, MatchStatus.DUPLICATE.value)
+REGISTER_ONLY = (MatchStatus.MISSING_IN_IMS.value, MatchStatus.DUPLICATE.value, MatchStatus.OTHER_PERIOD.value)
 # the result columns a check needs
 ROW_COLUMNS = ("matching_key", "match_status", "ims_section", "ims_ispendactblocked")
 

@@ -13,11 +13,16 @@ used.
 - ``available``: recommended Accept; ``rejected``: recommended Reject; ``pending``: recommended
   Pending;
 - ``other``: anything else (a result without recommendations); listed only when not empty.
+
+Register rows of other tax periods (``other_period``: outside the books' period of the run) are
+not this period's ITC and are left out of the figures and the follow-ups.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
 
 import polars as pl
@@ -26,7 +31,7 @@ from imsrecon.match.parts import is_part
 from imsrecon.result import MatchStatus, conform_result
 from imsrecon.sections import DocClass
 
-__all__ = ["CATEGORIES", "followup_mail", "format_inr", "itc_figures", "supplier_followups"]
+__all__ = ["CATEGORIES", "followup_mail", "format_inr", "itc_figures", "one_line", "supplier_followups"]
 
 CATEGORIES = ("available", "at_risk", "rejected", "pending")
 OTHER = "other"
@@ -87,7 +92,8 @@ def _signed(result: pl.DataFrame) -> pl.DataFrame:
 def itc_figures(result: pl.DataFrame) -> dict[str, pl.DataFrame]:
     """``by_category``: one row per category (documents, heads, itc); ``by_supplier``: per supplier
     GSTIN, the ITC of each category, sorted by ITC at risk (largest first)."""
-    rows = _signed(result).filter(~is_part())  # a part's amounts are in its document's pair
+    # a part's amounts are in its document's pair; other periods' rows are not this period's ITC
+    rows = _signed(result).filter(~is_part() & (pl.col("match_status") != MatchStatus.OTHER_PERIOD.value))
     sums = [pl.len().cast(pl.Int64).alias("documents"), *(pl.col(h).sum().round(2) for h in (*_HEADS, "itc"))]
     got = rows.group_by("category").agg(sums)
     present = set(got["category"].to_list())
@@ -139,6 +145,20 @@ def supplier_followups(result: pl.DataFrame) -> pl.DataFrame:
     ).select(FOLLOWUP_COLUMNS)
 
 
+# Bidirectional embeddings, overrides and isolates: text shown in another order than it is read
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def one_line(text: object) -> str:
+    """``text`` as one line of plain text for a mail draft: every control character (CR, LF,
+    NUL, ESC, NEL, the C1 set …), the Unicode line and paragraph separators and the bidi
+    overrides become a space, runs of spaces one. So a supplier name or company read from a
+    file ("Alpha\r\nBcc: …") can never start a header line of its own. Joiners that Indic
+    scripts need (ZWJ, ZWNJ) stay."""
+    chars = (" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") or c in _BIDI_CONTROLS else c for c in str(text))
+    return re.sub(r"\s+", " ", "".join(chars)).strip()
+
+
 def _date(value: dt.date | None) -> str:
     return value.strftime("%d-%m-%Y") if value else "(date not recorded)"
 
@@ -146,15 +166,19 @@ def _date(value: dt.date | None) -> str:
 def followup_mail(supplier_rows: pl.DataFrame, recipient_gstin: str, company: str | None = None) -> str:
     """A plain-text mail asking one supplier to report the listed documents in GSTR-1/IFF.
 
-    ``supplier_rows``: the rows of :func:`supplier_followups` for one supplier GSTIN.
+    ``supplier_rows``: the rows of :func:`supplier_followups` for one supplier GSTIN. Names,
+    numbers and the company go in through :func:`one_line`: only the draft's own lines break.
     """
     if supplier_rows.is_empty():
         raise ValueError("no documents to follow up")
     gstins = supplier_rows["supplier_gstin"].unique().to_list()
     if len(gstins) != 1:
         raise ValueError(f"the rows belong to {len(gstins)} suppliers: write one mail per supplier")
-    gstin = gstins[0]
-    name = next(iter(supplier_rows["supplier_name"].drop_nulls().to_list()), None)
+    # every text from a file or the command line goes in as one line (see one_line)
+    gstin = one_line(gstins[0]) if gstins[0] is not None else None
+    name = next((one_line(n) for n in supplier_rows["supplier_name"].drop_nulls().to_list() if one_line(n)), None)
+    recipient_gstin = one_line(recipient_gstin)
+    company = one_line(company) if company is not None else None
     docs = supplier_rows.to_dicts()
     n = len(docs)
     plural = "s" if n > 1 else ""
@@ -177,7 +201,7 @@ def followup_mail(supplier_rows: pl.DataFrame, recipient_gstin: str, company: st
     for i, d in enumerate(docs, 1):
         label = _CLASS_LABEL.get(d["doc_class"] or "", "Document")
         lines.append(
-            f"  {i}. {label} {d['doc_no'] or '(number not recorded)'} dated {_date(d['doc_date'])}: "
+            f"  {i}. {label} {one_line(d['doc_no'] or '') or '(number not recorded)'} dated {_date(d['doc_date'])}: "
             f"taxable value {format_inr(abs(d['taxable_value'] or 0.0))}, tax {format_inr(abs(d['tax'] or 0.0))}"
         )
     if n > 1:

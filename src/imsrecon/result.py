@@ -20,6 +20,9 @@ class MatchStatus(StrEnum):
     MISSING_IN_PR = "missing_in_pr"
     MISSING_IN_IMS = "missing_in_ims"
     DUPLICATE = "duplicate"
+    # a register row booked outside the books' period (reconcile --period) that IMS does not hold:
+    # not looked for in this download (imsrecon.books_period)
+    OTHER_PERIOD = "other_period"
 
 
 STATUS_ORDER = [s.value for s in MatchStatus]
@@ -31,6 +34,7 @@ STATUS_LABELS: dict[str, str] = {
     MatchStatus.MISSING_IN_PR: "Missing in PR",
     MatchStatus.MISSING_IN_IMS: "Missing in IMS",
     MatchStatus.DUPLICATE: "Duplicate",
+    MatchStatus.OTHER_PERIOD: "Other periods",
 }
 
 _SIDE_VALUES = {

@@ -5,124 +5,38 @@ The CLI and the web shell call these and only render what they return.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
 from imsrecon import __version__
+from imsrecon.books_period import BooksPeriod, set_apart_other_periods, span_warning
 from imsrecon.config import MatchConfig
-from imsrecon.importers.base import ImportOptions, ImportResult, sha256_of
-from imsrecon.importers.registry import detect
-from imsrecon.issues import RowIssue
+from imsrecon.importers.base import ImportOptions
 from imsrecon.model import empty_documents
 from imsrecon.recommend import rules_from_config
 from imsrecon.reconcile import KEPT_OUT, Reconciliation, reconcile
-from imsrecon.store.workspace import NoRunError, Workspace
+from imsrecon.store.workspace import Workspace
+from imsrecon.workflow_inputs import (
+    FileImport,
+    Progress,
+    _quiet,
+    check_recipient,
+    check_recipient_gstin,
+    import_files,
+    parse_files,
+    record_files,
+    side_documents,
+)
 
-Progress = Callable[[str], None]
-
-
-def _quiet(_: str) -> None:
-    return None
-
-
-@dataclass
-class FileImport:
-    """One file brought into the workspace (or found there already)."""
-
-    path: Path
-    side: str
-    import_id: int | None  # None with an in-memory workspace: nothing is kept
-    already_imported: bool
-    summary: dict[str, object]
-    issues: list[RowIssue] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    documents: pl.DataFrame | None = None  # with a document_id column when loaded from the store
-
-
-Parsed = tuple[Path, str, str, ImportResult | None, dict | None]
-
-
-def parse_files(
-    ws: Workspace, files: Sequence[tuple[Path, str | None]], options: ImportOptions, progress: Progress = _quiet
-) -> list[Parsed]:
-    """(path, side, sha256, the import or None if the workspace has it, the stored import) per
-    file. Files are read two at a time (an IMS download beside a register: one reader's Python
-    work overlaps the other's Polars work). Measured at 1M documents on 2 cores: the whole run
-    16.5 s side by side, 17.6 s one after the other; the two readers' peaks together (2.1 GB)
-    stay near the matching's own (2.0 GB) since neither copies its whole frame any more."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    def one(item: tuple[Path, str | None]) -> Parsed:
-        path, side = item
-        progress(f"reading {path.name}")
-        digest = "" if ws.is_memory else sha256_of(path)  # nothing is kept or looked up in memory
-        importer = detect(path, side)
-        known = None if ws.is_memory else ws.find_import(digest, importer.side.value)
-        if known is not None:
-            return path, importer.side.value, digest, None, known
-        result = importer.read(path, options)
-        return path, result.side.value, digest, result, None
-
-    if ws.is_memory:  # nothing is kept, so no upload will echo the downloaded records
-        options = dataclasses.replace(options, keep_portal_record=False)
-    if len(files) < 2:
-        return [one(f) for f in files]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return list(pool.map(one, files))
-
-
-def import_files(
-    ws: Workspace,
-    paths: Sequence[Path],
-    side: str | None,
-    options: ImportOptions,
-    progress: Progress = _quiet,
-) -> list[FileImport]:
-    """Read every file first (a file that cannot be read stops everything before anything is
-    written), then record each in its own transaction. A file imported before is not imported
-    again: its stored documents are used and the outcome says so."""
-    return record_files(ws, parse_files(ws, [(p, side) for p in paths], options, progress), progress)
-
-
-def record_files(ws: Workspace, parsed: Sequence[Parsed], progress: Progress = _quiet) -> list[FileImport]:
-    """Record each parsed file in its own transaction (or reuse the stored import)."""
-    out: list[FileImport] = []
-    for path, file_side, digest, result, known in parsed:
-        if result is None:
-            assert known is not None
-            import_id = int(known["id"])
-            out.append(FileImport(
-                path, file_side, import_id, True,
-                {k: known.get(k) for k in ("file_name", "kind", "side", "rows_read", "documents", "warnings", "errors")},
-                ws.load_issues(import_id),
-            ))
-            continue
-        if ws.is_memory:  # nothing outlives the command: keep the documents in memory only
-            out.append(FileImport(path, file_side, None, False, result.summary(), result.issues, result.notes,
-                                  result.documents))
-            continue
-        progress(f"saving {path.name}")
-        outcome = ws.record_import(result, digest, str(path))
-        out.append(FileImport(
-            path, file_side, outcome.import_id, outcome.already_imported, result.summary(),
-            result.issues, result.notes, result.documents,
-        ))
-    return out
-
-
-def documents_of(ws: Workspace, imports: Sequence[FileImport]) -> pl.DataFrame:
-    """The documents of these imports, in import order (from memory, or from the workspace)."""
-    frames = [
-        fi.documents if fi.documents is not None else ws.load_documents([fi.import_id]).drop("document_id")
-        for fi in imports
-    ]
-    return pl.concat(frames, how="vertical") if frames else empty_documents()
+__all__ = [
+    "FileImport", "RunOutcome", "explain", "import_files", "parse_files", "record_files", "run_demo",
+    "run_reconciliation", "stored_run", "write_report", "write_stored_report",
+]  # fmt: skip
 
 
 @dataclass
@@ -132,14 +46,21 @@ class RunOutcome:
     imports: list[FileImport]
     out_path: Path | None = None
     suggestions_applied: int | None = None  # with [decisions] apply_suggestions on
+    recipient_gstin: str | None = None  # the recipient the run is for (None: several, or not known)
+    notes: list[str] = field(default_factory=list)  # what was read how (counted once, no IMS …)
+    warnings: list[str] = field(default_factory=list)  # what to look at before trusting the counts
+    books_period: BooksPeriod | None = None  # the register's tax periods the run is about
 
     def summary(self) -> dict[str, object]:
         s = self.reconciliation.summary()
         s["run_id"] = self.run_id
+        s["recipient_gstin"] = self.recipient_gstin
         s["files"] = [
-            {**fi.summary, "path": str(fi.path), "already_imported": fi.already_imported}
+            {**fi.summary, "path": str(fi.path), "already_imported": fi.already_imported, "import_id": fi.import_id}
             for fi in self.imports
         ]
+        s["books_period"] = str(self.books_period) if self.books_period else None
+        s["notes"], s["warnings"] = list(self.notes), list(self.warnings)
         if self.out_path is not None:
             s["out"] = str(self.out_path)
         if self.suggestions_applied is not None:
@@ -157,36 +78,60 @@ def run_reconciliation(
     progress: Progress = _quiet,
     recommend_overrides: dict[str, str] | None = None,
     decision_settings: dict[str, bool] | None = None,
+    books_period: BooksPeriod | None = None,
 ) -> RunOutcome:
     """Import (or reuse) the files, reconcile, record the run, write the result if asked.
     ``recommend_overrides`` is the ``[recommend]`` table of the settings file; ``decision_settings``
     its ``[decisions]`` table (``apply_suggestions``: the suggestions learned from earlier
-    decisions become decisions without asking)."""
+    decisions become decisions without asking). No IMS file at all (``ims_paths`` empty) is a
+    month with books alone: every register row is missing in IMS. ``books_period``: register
+    rows booked outside it that IMS does not hold are ``other_period``, not ``missing_in_ims``
+    (:mod:`imsrecon.books_period`); without it, a register spanning far more periods than the IMS
+    documents is warned about.
+
+    Refused (InputFileError) when a side's files hold documents but none for the recipient
+    given; each IMS document held by several of the files is counted once."""
+    recipient = check_recipient_gstin(options.recipient_gstin)
     files = [(p, "ims") for p in ims_paths] + [(p, "pr") for p in pr_paths]
     parsed = parse_files(ws, files, options, progress)
     ims_imports = record_files(ws, parsed[: len(ims_paths)], progress)
     pr_imports = record_files(ws, parsed[len(ims_paths) :], progress)
     progress("matching")
-    docs = [documents_of(ws, ims_imports), documents_of(ws, pr_imports)]
+    ims_docs, notes = side_documents(ws, ims_imports, merge=True)
+    pr_docs, pr_notes = side_documents(ws, pr_imports, merge=False)
+    notes += pr_notes
+    check_recipient(ims_imports, ims_docs, recipient, "the IMS files hold")
+    check_recipient(pr_imports, pr_docs, recipient, "the registers hold")
+    if not ims_paths:
+        notes.append("no IMS download given (--no-ims): every register row is missing in IMS")
+    elif ims_docs.height == 0:
+        notes.append("the IMS files hold no documents (an empty month): every register row is missing in IMS")
+    docs = [ims_docs, pr_docs]
     # from here on reconcile() holds the only reference to the documents, so that it can let go
     # of the columns it does not read (hundreds of MB at a million documents)
-    del parsed
+    del parsed, ims_docs, pr_docs
     for fi in (*ims_imports, *pr_imports):
         fi.documents = None
     rules = rules_from_config({"recommend": recommend_overrides or {}})
-    rec = reconcile(docs.pop(0), docs.pop(0), config, options.recipient_gstin, rules)
+    rec = reconcile(docs.pop(0), docs.pop(0), config, recipient, rules)
+    rec.result = set_apart_other_periods(rec.result, books_period)
+    warnings = [w for w in [span_warning(rec.result)] if w] if books_period is None else []
     run_config = {"match": config.to_dict(), "recommend": recommend_overrides or {},
                   "decisions": decision_settings or {},
-                  "recipient_gstin": options.recipient_gstin,
+                  "recipient_gstin": recipient,
+                  "books_period": str(books_period) if books_period else None,
                   "mapping_file": str(options.mapping_file) if options.mapping_file else None,
                   "tool_version": __version__}
+    run_recipient = recipient or (rec.recipients[0] if len(rec.recipients) == 1 else None)
     run_id = None
     if not ws.is_memory:
         progress("saving the run")
         run_id = ws.record_run(
-            run_config, [fi.import_id for fi in ims_imports], [fi.import_id for fi in pr_imports], rec.result
+            run_config, list(dict.fromkeys(fi.import_id for fi in ims_imports)),
+            list(dict.fromkeys(fi.import_id for fi in pr_imports)), rec.result, recipient_gstin=run_recipient,
         )
-    outcome = RunOutcome(rec, run_id, ims_imports + pr_imports)
+    outcome = RunOutcome(rec, run_id, ims_imports + pr_imports, recipient_gstin=run_recipient, notes=notes,
+                         warnings=warnings, books_period=books_period)
     if run_id is not None and (decision_settings or {}).get("apply_suggestions"):
         from imsrecon.workflow_decisions import apply_suggestions
 
@@ -235,28 +180,32 @@ def write_report(
     return write_result(result, out, meta, extra, decisions)
 
 
-def stored_run(ws: Workspace, run_id: int | None) -> dict[str, object] | None:
-    """The run ``run_id`` (the latest if None) as a row of ``ws.runs()``; None when the workspace
-    has no run yet. An id the workspace does not hold raises NoRunError."""
-    runs = ws.runs()
-    if runs.height == 0:
-        return None
-    wanted = runs.filter(pl.col("id") == (runs["id"].max() if run_id is None else run_id))
-    if wanted.height == 0:
-        raise NoRunError(f"no run {run_id} in this workspace")
-    return wanted.row(0, named=True)
+def stored_run(ws: Workspace, run_id: int | None, recipient_gstin: str | None = None) -> dict[str, object] | None:
+    """The run a command means, as a row of ``ws.runs()``: run ``run_id``, else the latest run of
+    ``recipient_gstin``, else the latest run; None when the workspace has no run yet.
+
+    Refuses ambiguity (:class:`~imsrecon.store.workspace.RunChoiceError`): with neither given
+    while the workspace holds runs of several recipients, or a run that is another recipient's.
+    An id the workspace does not hold, or a recipient without a run, raises NoRunError. Every
+    command that acts on a run (report, explain, figures, decide, export-upload) passes its
+    ``--run`` and ``--gstin`` here."""
+    return ws.choose_run(run_id, check_recipient_gstin(recipient_gstin))
 
 
-def write_stored_report(ws: Workspace, run_id: int | None, out: Path) -> dict[str, object] | None:
-    """Write a stored run's result; None when the workspace has no run yet."""
+def write_stored_report(
+    ws: Workspace, run_id: int | None, out: Path, recipient: str | None = None
+) -> dict[str, object] | None:
+    """Write a stored run's result (see :func:`stored_run` for which); None when the workspace
+    has no run yet."""
     from imsrecon.result import summary_counts
 
-    run = stored_run(ws, run_id)
+    run = stored_run(ws, run_id, recipient)
     if run is None:
         return None
     run_id = int(run["id"])  # type: ignore[arg-type]
     result = ws.load_result(run_id)
-    summary: dict[str, object] = {"run_id": run_id, "counts": summary_counts(result), "out": str(out)}
+    summary: dict[str, object] = {"run_id": run_id, "recipient_gstin": run["recipient_gstin"],
+                                  "counts": summary_counts(result), "out": str(out)}
     pr_ids = json.loads(run["pr_import_ids"]) if isinstance(run["pr_import_ids"], str) else run["pr_import_ids"]
     pr_docs = ws.load_documents(list(pr_ids)) if pr_ids else empty_documents()
     rcm = pr_docs.filter(KEPT_OUT)
@@ -306,13 +255,15 @@ def _stored_config(run: dict[str, object]) -> MatchConfig:
     return MatchConfig.from_dict(cfg.get("match", {}))
 
 
-def explain(ws: Workspace, key: str, run_id: int | None = None, limit: int = 10) -> list[Explanation]:
-    """Explain the documents of a stored run whose matching key, or whose document number (as
-    written or normalised, either side), is ``key``."""
+def explain(
+    ws: Workspace, key: str, run_id: int | None = None, limit: int = 10, recipient: str | None = None
+) -> list[Explanation]:
+    """Explain the documents of a stored run (see :func:`stored_run` for which) whose matching
+    key, or whose document number (as written or normalised, either side), is ``key``."""
     from imsrecon.match.inspect import candidate_table
     from imsrecon.normalise.docno import doc_no_norm_expr, normalise_doc_no
 
-    run = stored_run(ws, run_id)
+    run = stored_run(ws, run_id, recipient)
     if run is None:
         return []
     run_id = int(run["id"])  # type: ignore[arg-type]

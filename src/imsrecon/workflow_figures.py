@@ -23,9 +23,12 @@ class Figures:
 
 
 def run_figures(
-    ws: Workspace, run_id: int | None, out: Path | None, mails: Path | None, company: str | None
+    ws: Workspace, run_id: int | None, out: Path | None, mails: Path | None, company: str | None,
+    recipient: str | None = None,
 ) -> Figures | None:
-    run = stored_run(ws, run_id)
+    """The figures of a stored run (see :func:`imsrecon.workflow.stored_run` for which); None
+    when the workspace has no run yet."""
+    run = stored_run(ws, run_id, recipient)
     if run is None:
         return None
     run_id = int(run["id"])  # type: ignore[arg-type]

@@ -11,10 +11,11 @@ import typer
 
 from imsrecon import __version__
 from imsrecon.cli import render
-from imsrecon.config import ConfigError, MatchConfig
+from imsrecon.config import ConfigError
 from imsrecon.importers.base import ImportOptions
 from imsrecon.issues import InputFileError
 from imsrecon.store.dialect import WorkspaceError
+from imsrecon.workflow_inputs import RecipientGstinError
 
 app = typer.Typer(
     name="imsrecon",
@@ -34,15 +35,53 @@ DbOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the answer as JSON on stdout.")]
+
+
+def checked_gstin(value: str | None) -> str | None:
+    """Typer callback: the recipient GSTIN trimmed and upper-cased, refused (exit 2) when its
+    shape or check character is wrong, before anything is read or stored."""
+    if value is None:
+        return None
+    from imsrecon.workflow_inputs import RecipientGstinError, check_recipient_gstin
+
+    try:
+        return check_recipient_gstin(value)
+    except RecipientGstinError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
 GstinOption = Annotated[
     str | None,
-    typer.Option("--gstin", help="Your (the recipient's) GSTIN: fills blank recipient GSTINs and "
-                 "leaves out other recipients' documents.", show_default=False),
+    typer.Option("--gstin", help="Your (the recipient's) GSTIN, checked (shape and check character): "
+                 "fills blank recipient GSTINs and leaves out other recipients' documents; files "
+                 "imported for another recipient are imported again for this one.",
+                 show_default=False, callback=checked_gstin),
 ]
+RunGstinOption = Annotated[
+    str | None,
+    typer.Option("--gstin", help="The recipient GSTIN whose run is meant: its latest run (or, with --run, "
+                 "checked to be its run). Needed when the workspace holds runs of several recipients.",
+                 show_default=False, callback=checked_gstin),
+]
+
+
+def regular_files(value: Path | list[Path] | None) -> Path | list[Path] | None:
+    """Typer callback for every path a user gives to be read: a FIFO, a device or a link to one
+    is refused before anything opens it (reading one never ends). Exit code 2, as for a missing file."""
+    from imsrecon.importers.base import file_problem
+
+    for path in value if isinstance(value, list) else [] if value is None else [value]:
+        problem = file_problem(path)
+        if problem is not None:
+            raise typer.BadParameter(f"{path}: {problem}")
+    return value
+
+
 MappingOption = Annotated[
     Path | None,
     typer.Option("--mapping", help="TOML file naming your register's columns and document types "
-                 "(see docs/mapping.md).", exists=True, dir_okay=False, show_default=False),
+                 "(see docs/mapping.md).", exists=True, dir_okay=False, show_default=False,
+                 callback=regular_files),
 ]
 
 
@@ -72,6 +111,8 @@ def _user_errors() -> Iterator[None]:
         render.fail(str(exc))
     except WorkspaceError as exc:
         render.fail(f"workspace: {exc}")
+    except RecipientGstinError as exc:
+        render.fail(f"--gstin {exc}", 2)
 
 
 def _open(db: str | None):  # noqa: ANN202 - returns a Workspace
@@ -81,13 +122,13 @@ def _open(db: str | None):  # noqa: ANN202 - returns a Workspace
 
 
 def _options(gstin: str | None, mapping: Path | None) -> ImportOptions:
-    return ImportOptions(recipient_gstin=gstin.strip().upper() if gstin else None, mapping_file=mapping)
+    return ImportOptions(recipient_gstin=gstin, mapping_file=mapping)  # gstin: checked_gstin's
 
 
 @app.command("import")
 def import_cmd(
     files: Annotated[list[Path], typer.Argument(help="IMS/GSTR-2B downloads or purchase registers.",
-                                                exists=True, dir_okay=False)],
+                                                exists=True, dir_okay=False, callback=regular_files)],
     side: Annotated[str | None, typer.Option(
         "--side", help="'ims' or 'pr' to say which side the files are; detected from content if left out.",
         show_default=False)] = None,
@@ -100,7 +141,8 @@ def import_cmd(
     as_json: JsonOption = False,
 ) -> None:
     """Import files into the workspace: every row becomes a document or an issue naming file, row,
-    column and value. Importing the same file again changes nothing and says so."""
+    column and value. Importing the same file (or the same documents saved again) for the same
+    recipient again changes nothing and says so."""
     from imsrecon.workflow import import_files
 
     if side not in (None, "ims", "pr"):
@@ -138,55 +180,8 @@ def import_cmd(
     render.print_issues(issues, show)
 
 
-@app.command()
-def reconcile(
-    ims: Annotated[list[Path], typer.Option("--ims", help="IMS download (portal JSON, offline-tool JSON "
-                                            "or Excel) or GSTR-2B JSON; repeat for several.", exists=True, dir_okay=False)],
-    pr: Annotated[list[Path], typer.Option("--pr", help="Purchase register (.csv, .xlsx, .xls); repeat "
-                                           "for several.", exists=True, dir_okay=False)],
-    out: Annotated[Path | None, typer.Option("--out", help="Write the result here: .csv, .json or .xlsx.",
-                                                show_default=False)] = None,
-    gstin: GstinOption = None,
-    mapping: MappingOption = None,
-    config: Annotated[Path | None, typer.Option("--config", help="Settings file (TOML): \\[match], "
-                                                "\\[recommend] and \\[decisions] tables.",
-                                                   exists=True, dir_okay=False, show_default=False)] = None,
-    db: DbOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Import (files seen before are reused), reconcile IMS with the register, store the run, and
-    write the result."""
-    from imsrecon.workflow import run_reconciliation
-
-    if out is not None and out.suffix.lower() not in (".csv", ".json", ".xlsx"):
-        render.fail("--out must end in .csv, .json or .xlsx", 2)
-    with _user_errors():
-        match_config = MatchConfig.load(config) if config else MatchConfig()
-        overrides = MatchConfig.recommend_table(config) if config else {}
-        decision_settings = MatchConfig.decisions_table(config) if config else {}
-        ws = _open(db)
-        with render.progress(not as_json) as step:
-            outcome = run_reconciliation(ws, ims, pr, _options(gstin, mapping), match_config, out, step, overrides,
-                                         decision_settings)
-    summary = outcome.summary()
-    if as_json:
-        render.print_json(summary)
-        return
-    render.print_import_table(summary["files"])  # type: ignore[arg-type]
-    title = f"Reconciliation run {outcome.run_id}" if outcome.run_id else "Reconciliation (not kept: --db :memory:)"
-    render.console.print(render.counts_table(summary["counts"], title))  # type: ignore[arg-type]
-    if outcome.suggestions_applied is not None:
-        render.console.print(f"{outcome.suggestions_applied} suggestions from your earlier decisions applied "
-                             "([decisions] apply_suggestions = true in the settings file).", markup=False)
-    if outcome.reconciliation.reverse_charge.height:
-        render.console.print(f"{outcome.reconciliation.reverse_charge.height} register rows under reverse charge or "
-                             "from unregistered suppliers "
-                             "kept out of IMS matching (listed in the Excel report).", soft_wrap=True)
-    errors = sum(int(f.get("errors", 0) or 0) for f in summary["files"])  # type: ignore[union-attr]
-    if errors:
-        render.say(f"{errors} row errors:", "red", "see `imsrecon import FILE --issues-out issues.csv`")
-    if out:
-        render.console.print(f"Result written to {out}")
+# registered here, after `import`, so that --help lists the commands in the order they are used
+from imsrecon.cli import reconcile as _reconcile  # noqa: E402,F401,I001  (registers `imsrecon reconcile`)
 
 
 @app.command()
@@ -196,6 +191,7 @@ def report(
                                                show_default=False)] = None,
     errors: Annotated[bool, typer.Option("--errors", help="Write the failed documents of every upload "
                                          "instead (.csv or .xlsx).")] = False,
+    gstin: RunGstinOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -218,7 +214,7 @@ def report(
         render.fail("--out must end in .csv, .json or .xlsx", 2)
     with _user_errors():
         ws = _open(db)
-        summary = write_stored_report(ws, run, out)
+        summary = write_stored_report(ws, run, out, gstin)
     if summary is None:
         render.fail("no reconciliation run in this workspace yet: run `imsrecon reconcile` first")
     if as_json:
@@ -265,6 +261,7 @@ def explain(
     run: Annotated[int | None, typer.Option("--run", help="Run id; the latest run if left out.",
                                                show_default=False)] = None,
     limit: Annotated[int, typer.Option("--limit", help="How many candidates to show.", min=1)] = 10,
+    gstin: RunGstinOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -274,7 +271,7 @@ def explain(
 
     with _user_errors():
         ws = _open(db)
-        found = explain_key(ws, key, run, limit)
+        found = explain_key(ws, key, run, limit, gstin)
     if not found:
         render.fail(f"no document with matching key or number {key!r} in the latest run"
                     if run is None else f"no document {key!r} in run {run}")

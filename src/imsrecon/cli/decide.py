@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from imsrecon.cli import render
-from imsrecon.cli.app import DbOption, JsonOption, _open, _user_errors, app
+from imsrecon.cli.app import DbOption, JsonOption, _open, _user_errors, app, regular_files
 
 
 class ActionChoice(StrEnum):
@@ -56,7 +56,7 @@ def decide(
     from_xlsx: Annotated[Path | None, typer.Option(
         "--from", help="Read the decision and remarks columns of a report workbook written by "
         "`imsrecon report --out FILE.xlsx` (rows with an empty decision are left out).",
-        exists=True, dir_okay=False, show_default=False)] = None,
+        exists=True, dir_okay=False, show_default=False, callback=regular_files)] = None,
     partial: Annotated[bool, typer.Option(
         "--partial", help="Apply the valid decisions even when others are refused (by default "
         "nothing is applied when any is refused).")] = False,

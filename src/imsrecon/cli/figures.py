@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from imsrecon.cli import render
-from imsrecon.cli.app import DbOption, JsonOption, _open, _user_errors, app
+from imsrecon.cli.app import DbOption, JsonOption, RunGstinOption, _open, _user_errors, app
 
 
 @app.command()
@@ -24,6 +24,7 @@ def figures(
                                                 show_default=False)] = None,
     run: Annotated[int | None, typer.Option("--run", help="Run id; the latest run if left out.",
                                             show_default=False)] = None,
+    gstin: RunGstinOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -33,7 +34,7 @@ def figures(
 
     with _user_errors():
         ws = _open(db)
-        found = run_figures(ws, run, out, mails, company)
+        found = run_figures(ws, run, out, mails, company, gstin)
     if found is None:
         render.fail("no reconciliation run in this workspace yet: run `imsrecon reconcile` first")
     if as_json:

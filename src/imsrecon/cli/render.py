@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from imsrecon.issues import RowIssue, Severity
-from imsrecon.result import STATUS_LABELS, STATUS_ORDER
+from imsrecon.result import STATUS_LABELS, STATUS_ORDER, MatchStatus
 
 # No markup: what is printed holds file names, document numbers and messages with brackets
 # ("[document_types]", "Bills [Apr].csv"); style goes through say() and Text instead.
@@ -63,6 +63,14 @@ def print_import_table(files: list[dict[str, Any]]) -> None:
                           "(its stored documents are used)", soft_wrap=True)
 
 
+def print_notes(notes: list[str], warnings: list[str]) -> None:
+    """A run's notes (how its inputs were read) and warnings (what to look at first)."""
+    for note in notes:
+        console.print(note, style="dim", soft_wrap=True)
+    for warning in warnings:
+        say("warning:", "yellow", warning)
+
+
 def print_issues(issues: list[RowIssue], limit: int) -> None:
     shown = sorted(issues, key=lambda i: (list(Severity).index(i.severity), i.file, i.sheet or "", i.row or 0))
     for issue in shown[:limit]:
@@ -76,6 +84,8 @@ def counts_table(counts: dict[str, int], title: str = "Reconciliation") -> Table
     table.add_column("category")
     table.add_column("documents", justify="right")
     for status in STATUS_ORDER:
+        if status == MatchStatus.OTHER_PERIOD and not counts.get(status):
+            continue  # only runs given the books' period (--period) have them
         table.add_row(STATUS_LABELS[status], f"{counts.get(status, 0):,}")
     table.add_row(Text("Total", style="bold"), Text(f"{sum(counts.values()):,}", style="bold"))
     return table

@@ -9,13 +9,14 @@ import typer
 from rich.table import Table
 
 from imsrecon.cli import render
-from imsrecon.cli.app import DbOption, JsonOption, _open, _user_errors, app
+from imsrecon.cli.app import DbOption, JsonOption, _open, _user_errors, app, regular_files
 
 
 @app.command("upload-status")
 def upload_status(
     response: Annotated[
-        Path, typer.Option("--from", help="The portal's request-status answer (JSON).", exists=True, dir_okay=False)
+        Path, typer.Option("--from", help="The portal's request-status answer (JSON).", exists=True, dir_okay=False,
+                     callback=regular_files)
     ],
     upload: Annotated[
         int | None, typer.Option("--upload", help="Upload id; the latest upload if left out.", show_default=False)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 import polars as pl
 
@@ -68,7 +70,53 @@ class Importer(Protocol):
     def read(self, path: Path, options: ImportOptions) -> ImportResult: ...
 
 
+_NOT_REGULAR = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"),
+)
+
+
+def file_problem(path: Path) -> str | None:
+    """Why ``path`` is not a file that can be read to its end (missing, a folder, a FIFO, a
+    device, a socket), or None. Symbolic links are followed: a link to ``/dev/zero`` is a device.
+    Only ``stat`` is asked, so nothing is opened: reading a FIFO or a device never ends."""
+    try:
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return "file not found"
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror or exc}"
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a file"
+    if not stat.S_ISREG(mode):
+        kind = next((name for test, name in _NOT_REGULAR if test(mode)), "not a regular file")
+        return f"is {kind}, not a saved file: refused before reading"
+    return None
+
+
+def check_regular_file(path: Path) -> None:
+    """Raise :class:`InputFileError` unless ``path`` is a regular file (see :func:`file_problem`)."""
+    problem = file_problem(path)
+    if problem is not None:
+        raise InputFileError(path.name, problem)
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """``path`` opened for reading, checked to be a regular file first and once more when open
+    (without blocking: a FIFO put in its place meanwhile is refused, not waited on)."""
+    check_regular_file(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        raise InputFileError(path.name, f"cannot be read: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise InputFileError(path.name, "is not a regular file any more: refused before reading")
+    return os.fdopen(fd, "rb")
+
+
 def check_size(path: Path, options: ImportOptions) -> None:
+    check_regular_file(path)
     size = path.stat().st_size
     if size > options.max_file_bytes:
         raise InputFileError(
@@ -79,8 +127,9 @@ def check_size(path: Path, options: ImportOptions) -> None:
 
 
 def sha256_of(path: Path) -> str:
+    """The file's SHA-256 (a regular file only: refused before reading otherwise)."""
     h = hashlib.sha256()
-    with path.open("rb") as f:
+    with open_regular(path) as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()

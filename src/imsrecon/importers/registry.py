@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from imsrecon.importers.base import Importer, ImportOptions, ImportResult
+from imsrecon.importers.base import Importer, ImportOptions, ImportResult, open_regular
 from imsrecon.importers.gstr2b_json import Gstr2bJsonImporter
 from imsrecon.importers.ims_excel import ImsExcelImporter
 from imsrecon.importers.ims_json import ImsJsonImporter
@@ -26,11 +26,7 @@ SIDE_GROUPS = {"ims": (Side.IMS, Side.GSTR2B, Side.GSTR2A), "pr": (Side.PR,)}
 
 
 def detect(path: Path, side: str | None = None) -> Importer:
-    if not path.exists():
-        raise InputFileError(path.name, "file not found")
-    if path.is_dir():
-        raise InputFileError(path.name, "is a folder, not a file")
-    with path.open("rb") as f:
+    with open_regular(path) as f:  # a FIFO or a device is refused before it is read
         head = f.read(_HEAD_BYTES)
     found = next((imp for imp in IMPORTERS if imp.identify(path, head)), None)
     if found is None:

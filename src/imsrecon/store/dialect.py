@@ -118,6 +118,8 @@ def _file_url(path: Path) -> URL:
     path = path.expanduser().absolute()
     if path.is_dir():
         raise TargetError(f"{path} is a folder; give a database file name inside it")
+    if path.exists() and not path.is_file():  # a FIFO or a device: opening it would never end
+        raise TargetError(f"{path} is not a regular file; give a database file name")
     if not path.parent.is_dir():
         raise TargetError(f"folder {path.parent} does not exist")
     return URL.create("sqlite", database=str(path))

@@ -18,22 +18,27 @@ step 1 has already created it).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Connection, Engine, Table, func, insert, inspect, select, text
-from sqlalchemy.schema import CreateTable
+from sqlalchemy import Column, Connection, Engine, Table, func, insert, inspect, select, text, update
+from sqlalchemy.schema import CreateIndex, CreateTable
 
 from imsrecon import __version__
 from imsrecon.store import dialect
 from imsrecon.store.schema import (
     GENERATED,
+    IMPORT_PER_RECIPIENT,
     INDEXES,
     TABLES,
     UPLOAD_INDEXES,
     UPLOAD_TABLES,
     audit_log,
+    imports,
+    results,
+    runs,
     schema_version,
     utcnow,
 )
@@ -98,12 +103,36 @@ def _results_by_run(conn: Connection) -> None:
         index.create(conn, checkfirst=True)
 
 
+def _per_recipient(conn: Connection) -> None:
+    # "already imported" is judged per recipient: a file imported under a mistyped --gstin was
+    # reused under the right one (every document for the wrong recipient, the run empty)
+    add_column_if_missing(conn, imports, imports.c.content_digest)
+    add_column_if_missing(conn, runs, runs.c.recipient_gstin)
+    conn.execute(text("DROP INDEX IF EXISTS ix_imports_sha256_side"))
+    conn.execute(CreateIndex(IMPORT_PER_RECIPIENT, if_not_exists=True))
+    # the recipient of each earlier run: its --gstin, else the one recipient of its result rows
+    single = dict(
+        conn.execute(
+            select(results.c.run_id, func.min(results.c.recipient_gstin))
+            .group_by(results.c.run_id)
+            .having(func.count(func.distinct(results.c.recipient_gstin)) == 1)
+        ).all()
+    )
+    for run_id, config_json in conn.execute(select(runs.c.id, runs.c.config_json)).all():
+        config = json.loads(config_json or "{}")
+        recipient = (config.get("recipient_gstin") if isinstance(config, dict) else None) or single.get(run_id)
+        if recipient:
+            conn.execute(update(runs).where(runs.c.id == run_id).values(recipient_gstin=recipient))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "tables", _create_tables),
     Migration(2, "lookup indexes; append-only audit_log", _indexes_and_audit_guard),
     Migration(3, "uploads and upload_items (upload status)", _upload_tables),
     Migration(4, "drop the unused index on documents (supplier GSTIN, number)", _drop_number_index),
     Migration(5, "results indexed by run alone", _results_by_run),
+    Migration(6, "imports per recipient with a digest of their documents; the recipient of each run",
+              _per_recipient),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

@@ -31,6 +31,7 @@ from sqlalchemy import (
     Select,
     Table,
     Text,
+    func,
     select,
 )
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -181,6 +182,9 @@ imports = Table(
     Column("errors", BigInteger, nullable=False),
     Column("recipient_gstin", Text),
     Column("notes", Text),  # JSON list of the importer's file-level remarks
+    # migration 6: what the documents are and say (store.digest): the same download saved again
+    # with other formatting is recognised by it
+    Column("content_digest", Text),
 )
 
 documents = Table(
@@ -210,6 +214,9 @@ runs = Table(
     Column("pr_import_ids", Text, nullable=False),  # JSON list of ints
     Column("counts_json", Text, nullable=False),
     Column("tool_version", Text, nullable=False),
+    # migration 6: the recipient the run is for (its --gstin, else the one recipient of its
+    # documents; null for a run over several): "the latest run" is the latest of a recipient
+    Column("recipient_gstin", Text),
 )
 
 results = Table(
@@ -283,13 +290,19 @@ upload_items = Table(
 UPLOAD_TABLES = (uploads, upload_items)
 UPLOAD_INDEXES = (Index(None, upload_items.c.upload_id),)
 
+# One import per file, side and recipient (created by migration 6; until then one per file and
+# side: "already imported" under a mistyped --gstin kept the right one out); also the sha256
+# lookup index. Not in INDEXES: an index on an expression cannot be reflected for checkfirst.
+IMPORT_PER_RECIPIENT = Index(
+    "uq_imports_sha256_side_recipient", imports.c.sha256, imports.c.side,
+    func.coalesce(imports.c.recipient_gstin, ""), unique=True,
+)
+
 # Created by migration 2, not with the tables (so they are defined apart from them).
 INDEXES = (
     Index(None, documents.c.import_id),
     Index(None, results.c.run_id),  # a run's rows in id order (ids of a run are consecutive)
     Index(None, decisions.c.matching_key),
-    # one import per file per side; also the sha256 lookup index
-    Index(None, imports.c.sha256, imports.c.side, unique=True),
     Index(None, import_issues.c.import_id),
 )
 

@@ -14,22 +14,23 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Engine, Table, func, insert, select
+from sqlalchemy import Connection, Engine, Table, insert, select
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import IntegrityError
 
-from imsrecon import __version__
 from imsrecon.importers.base import ImportResult
 from imsrecon.issues import ISSUE_SCHEMA, RowIssue, Severity, issues_frame
 from imsrecon.model import DOCUMENT_SCHEMA, conform, empty_documents
-from imsrecon.result import RESULT_SCHEMA, conform_result, summary_counts
 from imsrecon.store import bulk, dialect, migrations
 from imsrecon.store.decision_log import DecisionLog
 from imsrecon.store.dialect import TargetError, WorkspaceError
+from imsrecon.store.digest import documents_digest
 from imsrecon.store.migrations import NotAWorkspaceError, WorkspaceVersionError
+from imsrecon.store.run_log import DOC_ID_COLUMNS, NoRunError, RunChoiceError, RunLog
 from imsrecon.store.schema import (
     audit_log,
     documents,
@@ -37,15 +38,16 @@ from imsrecon.store.schema import (
     imports,
     read_frame,
     read_table,
-    results,
-    runs,
     utcnow,
 )
 
 __all__ = [
     "ImportOutcome",
+    "ANY_RECIPIENT",
+    "DOC_ID_COLUMNS",
     "NoRunError",
     "NotAWorkspaceError",
+    "RunChoiceError",
     "TargetError",
     "UnknownImportError",
     "Workspace",
@@ -56,15 +58,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 CHUNK_ROWS = 20_000  # rows per executemany in a bulk insert
-DOC_ID_COLUMNS = ("ims_document_id", "pr_document_id")
 
 
 class UnknownImportError(WorkspaceError, LookupError):
     """An import id that the workspace does not hold."""
-
-
-class NoRunError(WorkspaceError, LookupError):
-    """No such run (or no run at all yet)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +69,17 @@ class ImportOutcome:
     import_id: int
     already_imported: bool
     imported_at: dt.datetime  # UTC
+    # when the workspace knew the documents from another file (the same download saved again):
+    # that import's file name
+    same_documents_as: str | None = None
+
+
+class _Any:
+    def __repr__(self) -> str:
+        return "ANY_RECIPIENT"
+
+
+ANY_RECIPIENT: Any = _Any()  # find_import: an import of the file for any recipient
 
 
 def _json(value: Any) -> str:
@@ -97,7 +105,7 @@ def _insert_frame(conn: Connection, table: Table, frame: pl.DataFrame) -> None:
         _insert_chunk(conn, table, frame.slice(start, CHUNK_ROWS))
 
 
-class Workspace(DecisionLog):
+class Workspace(DecisionLog, RunLog):
     """A workspace database. Open with :meth:`open`; close with :meth:`close` (or ``with``)."""
 
     def __init__(self, engine: Engine, url: URL) -> None:
@@ -137,6 +145,8 @@ class Workspace(DecisionLog):
                 f"cannot open workspace {where}: {dialect.scrub(_reason(failure), url)}"
             )
         assert engine is not None
+        if url.get_backend_name() == "sqlite" and not dialect.is_memory(url) and url.database:
+            bulk.remove_stale_stages(Path(url.database).parent)  # left by killed processes
         log.debug("opened workspace %s at schema version %d", where, version)
         return cls(engine, url)
 
@@ -184,55 +194,79 @@ class Workspace(DecisionLog):
 
     # ---------------------------------------------------------------------------- imports
 
-    def find_import(self, sha256: str, side: str) -> dict[str, Any] | None:
-        """The ``imports`` row (as a dict) of this file for this side, if imported before."""
+    def find_import(self, sha256: str, side: str, recipient_gstin: str | None | Any = ANY_RECIPIENT
+                    ) -> dict[str, Any] | None:
+        """The ``imports`` row (as a dict) of this file for this side and recipient (None: an
+        import without one), if imported before; with :data:`ANY_RECIPIENT`, the latest import
+        of the file for the side, whatever its recipient."""
         with self._read() as conn:
-            return self._find_import(conn, sha256, side)
+            return self._find_import(conn, imports.c.sha256 == sha256, side, recipient_gstin)
 
     @staticmethod
-    def _find_import(conn: Connection, sha256: str, side: str) -> dict[str, Any] | None:
-        row = conn.execute(
-            select(imports).where(imports.c.sha256 == sha256, imports.c.side == str(side))
-        ).first()
+    def _find_import(conn: Connection, where: Any, side: str, recipient_gstin: str | None | Any
+                     ) -> dict[str, Any] | None:
+        stmt = select(imports).where(where, imports.c.side == str(side))
+        if recipient_gstin is not ANY_RECIPIENT:
+            stmt = stmt.where(imports.c.recipient_gstin.is_not_distinct_from(recipient_gstin))
+        row = conn.execute(stmt.order_by(imports.c.id.desc()).limit(1)).first()
         return None if row is None else dict(row._mapping)
+
+    def _known(self, conn: Connection, sha256: str, digest: str | None, side: str, recipient: str | None
+               ) -> ImportOutcome | None:
+        """The stored import of the same file, or else of the same documents, for this side and
+        recipient."""
+        found = self._find_import(conn, imports.c.sha256 == sha256, side, recipient)
+        if found is not None:
+            return ImportOutcome(found["id"], True, found["imported_at"])
+        if digest is None:
+            return None
+        found = self._find_import(conn, imports.c.content_digest == digest, side, recipient)
+        if found is None:
+            return None
+        return ImportOutcome(found["id"], True, found["imported_at"], str(found["file_name"]))
 
     def record_import(
         self, result: ImportResult, sha256: str, file_path: str, actor: str = "cli"
     ) -> ImportOutcome:
-        """Store an import in one transaction; the same file (sha256) for the same side is a
-        no-op that returns ``already_imported=True``."""
-        side = str(result.side)
-        found = self.find_import(sha256, side)
+        """Store an import in one transaction. "Already imported" is judged per side and
+        recipient: the same file (sha256), or a file with the same documents (the same download
+        saved again with other formatting: :mod:`.digest`), is a no-op that returns
+        ``already_imported=True`` (and, for the second, the file that brought the documents)."""
+        side, recipient = str(result.side), result.recipient_gstin
+        with self._read() as conn:
+            found = self._known(conn, sha256, None, side, recipient)
         if found is not None:
-            return ImportOutcome(found["id"], True, found["imported_at"])
+            return found
         # (conform() of a frame with no columns at all would broadcast to one null row)
         docs = conform(result.documents) if result.documents.width else empty_documents()
+        digest = documents_digest(docs)
         issues = issues_frame(result.issues)
         try:
             with self._write() as conn:
-                found = self._find_import(conn, sha256, side)
+                found = self._known(conn, sha256, digest, side, recipient)
                 if found is not None:
-                    return ImportOutcome(found["id"], True, found["imported_at"])
+                    return found
                 now = utcnow()
                 row = dict(
                     file_name=result.file, file_path=str(file_path), sha256=sha256,
                     kind=str(result.kind), side=side, imported_at=now, rows_read=result.rows_read,
                     documents=docs.height, warnings=len(result.warnings),
-                    errors=len(result.errors), recipient_gstin=result.recipient_gstin,
-                    notes=_json(list(result.notes)),
+                    errors=len(result.errors), recipient_gstin=recipient,
+                    notes=_json(list(result.notes)), content_digest=digest,
                 )  # fmt: skip
                 import_id = int(conn.execute(insert(imports).values(**row)).inserted_primary_key[0])
                 key = pl.lit(import_id, dtype=pl.Int64).alias("import_id")
                 _insert_frame(conn, documents, docs.with_columns(key))
                 _insert_frame(conn, import_issues, issues.with_columns(key))
-                summary = {k: v for k, v in row.items() if k not in ("imported_at", "notes")}
+                summary = {k: v for k, v in row.items() if k not in ("imported_at", "notes", "content_digest")}
                 self._audit(conn, actor, "import", "import", str(import_id), None, summary, None)
         except IntegrityError:
-            # a concurrent writer recorded the same file first (unique sha256 + side)
-            found = self.find_import(sha256, side)
+            # a concurrent writer recorded the same file first (unique sha256 + side + recipient)
+            with self._read() as conn:
+                found = self._known(conn, sha256, digest, side, recipient)
             if found is None:
                 raise
-            return ImportOutcome(found["id"], True, found["imported_at"])
+            return found
         log.info("recorded import %d: %s (%d documents)", import_id, result.file, docs.height)
         return ImportOutcome(import_id, False, now)
 
@@ -273,73 +307,11 @@ class Workspace(DecisionLog):
             ).all()
         return [RowIssue(**{**r._mapping, "severity": Severity(r.severity)}) for r in rows]
 
-    # ---------------------------------------------------------------------------- runs
-
-    def record_run(
-        self,
-        config: dict[str, Any],
-        ims_import_ids: Iterable[int],
-        pr_import_ids: Iterable[int],
-        result: pl.DataFrame,
-        actor: str = "cli",
-        *,
-        started_at: dt.datetime | None = None,
-    ) -> int:
-        """Store a reconciliation run and its result rows in one transaction; the run id."""
-        unknown = set(result.columns) - RESULT_SCHEMA.keys() - set(DOC_ID_COLUMNS)
-        if unknown:
-            raise ValueError(f"columns not in the result schema: {sorted(unknown)}")
-        frame = conform_result(result.select([c for c in result.columns if c in RESULT_SCHEMA]))
-        frame = frame.with_columns(
-            (result[c] if c in result.columns else pl.lit(None)).cast(pl.Int64).alias(c)
-            for c in DOC_ID_COLUMNS
-        )
-        counts = summary_counts(frame)
-        with self._write() as conn:
-            ims_ids = self._check_imports(conn, ims_import_ids)
-            pr_ids = self._check_imports(conn, pr_import_ids)
-            finished = utcnow()
-            run = dict(
-                started_at=started_at or finished, finished_at=finished, config_json=_json(config),
-                ims_import_ids=_json(ims_ids), pr_import_ids=_json(pr_ids),
-                counts_json=_json(counts), tool_version=__version__,
-            )  # fmt: skip
-            run_id = int(conn.execute(insert(runs).values(**run)).inserted_primary_key[0])
-            _insert_frame(
-                conn, results, frame.with_columns(pl.lit(run_id, dtype=pl.Int64).alias("run_id"))
-            )
-            new = {"ims_import_ids": ims_ids, "pr_import_ids": pr_ids, "counts": counts}
-            self._audit(conn, actor, "run", "run", str(run_id), None, new, None)
-        log.info("recorded run %d (%d result rows)", run_id, frame.height)
-        return run_id
-
-    def load_result(
-        self, run_id: int | None = None, *, with_document_ids: bool = False
-    ) -> pl.DataFrame:
-        """The result rows of a run (default: the latest) with exactly :data:`RESULT_SCHEMA`;
-        ``with_document_ids`` adds ``ims_document_id`` and ``pr_document_id`` at the end."""
-        schema = dict(RESULT_SCHEMA)
-        if with_document_ids:
-            schema |= {c: pl.Int64() for c in DOC_ID_COLUMNS}
-        with self._read() as conn:
-            if run_id is None:
-                run_id = conn.execute(select(func.max(runs.c.id))).scalar()
-                if run_id is None:
-                    raise NoRunError("no reconciliation run has been recorded in this workspace")
-            elif conn.execute(select(runs.c.id).where(runs.c.id == run_id)).first() is None:
-                raise NoRunError(f"no run with id {run_id}")
-            stmt = (
-                select(*(results.c[c] for c in schema))
-                .where(results.c.run_id == run_id)
-                .order_by(results.c.id)
-            )
-            return read_frame(conn, stmt, schema)
-
-    def runs(self) -> pl.DataFrame:
-        with self._read() as conn:
-            return read_table(conn, runs)
-
     # ---------------------------------------------------------------------------- audit log
+
+    @staticmethod
+    def _insert(conn: Connection, table: Table, frame: pl.DataFrame) -> None:
+        _insert_frame(conn, table, frame)
 
     def audit(self, actor: str | None, event: str, entity: str | None, entity_key: str | None,
               old_value: Any, new_value: Any, reason: str | None) -> None:  # fmt: skip
