@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from imsrecon.config import MatchConfig
+from imsrecon.config import FilingConfig, MatchConfig
 from imsrecon.match.engine import DOCUMENT_COLUMNS, match_documents
 from imsrecon.match.pairs import SOURCE_COLUMNS, build_result
 from imsrecon.model import keep_rows, unregistered
@@ -22,6 +22,7 @@ class Reconciliation:
     ims_count: int
     pr_count: int
     recipients: list[str] = field(default_factory=list)
+    filing: FilingConfig = field(default_factory=FilingConfig)
 
     def summary(self) -> dict[str, object]:
         return {
@@ -49,14 +50,17 @@ def reconcile(
     config: MatchConfig | None = None,
     recipient_gstin: str | None = None,
     rules: tuple[Rule, ...] = RULES,
+    filing: FilingConfig | None = None,
 ) -> Reconciliation:
     """Pair IMS (or GSTR-2B) documents with register rows and recommend an action for each.
 
     A blank recipient GSTIN on either side is taken as ``recipient_gstin`` or, failing that, as
     the other side's only recipient GSTIN. With ``recipient_gstin`` given, documents of other
-    recipients are left out.
+    recipients are left out. ``filing`` (the ``[filing]`` table) decides how long a credit note
+    may be kept pending.
     """
     config = config or MatchConfig()
+    filing = filing or FilingConfig()
     ims = _fill_recipient(ims, recipient_gstin)
     pr = _fill_recipient(pr, recipient_gstin)
     if recipient_gstin is None:
@@ -75,6 +79,6 @@ def reconcile(
     ims, pr = ims.select(c for c in ims.columns if c in used), pr.select(c for c in pr.columns if c in used)
     ims, pr = keep_rows(ims, ours), keep_rows(pr, ours & ~KEPT_OUT)
     pairs = match_documents(ims, pr, config)
-    result = recommend(build_result(ims, pr, pairs), rules)
+    result = recommend(build_result(ims, pr, pairs), rules, filing=filing, date_window_days=config.date_window_days)
     recipients = sorted(set(ims["recipient_gstin"].drop_nulls()) | set(pr["recipient_gstin"].drop_nulls()))
-    return Reconciliation(result, reverse_charge, config, ims.height, pr.height, recipients)
+    return Reconciliation(result, reverse_charge, config, ims.height, pr.height, recipients, filing)

@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from imsrecon import __version__
-from imsrecon.config import MatchConfig
+from imsrecon.config import FilingConfig, MatchConfig
 from imsrecon.importers.base import ImportOptions, ImportResult, sha256_of
 from imsrecon.importers.registry import detect
 from imsrecon.issues import RowIssue
@@ -157,11 +157,13 @@ def run_reconciliation(
     progress: Progress = _quiet,
     recommend_overrides: dict[str, str] | None = None,
     decision_settings: dict[str, bool] | None = None,
+    filing: FilingConfig | None = None,
 ) -> RunOutcome:
     """Import (or reuse) the files, reconcile, record the run, write the result if asked.
     ``recommend_overrides`` is the ``[recommend]`` table of the settings file; ``decision_settings``
     its ``[decisions]`` table (``apply_suggestions``: the suggestions learned from earlier
-    decisions become decisions without asking)."""
+    decisions become decisions without asking); ``filing`` its ``[filing]`` table (monthly or
+    quarterly GSTR-3B filing, per recipient GSTIN)."""
     files = [(p, "ims") for p in ims_paths] + [(p, "pr") for p in pr_paths]
     parsed = parse_files(ws, files, options, progress)
     ims_imports = record_files(ws, parsed[: len(ims_paths)], progress)
@@ -174,8 +176,8 @@ def run_reconciliation(
     for fi in (*ims_imports, *pr_imports):
         fi.documents = None
     rules = rules_from_config({"recommend": recommend_overrides or {}})
-    rec = reconcile(docs.pop(0), docs.pop(0), config, options.recipient_gstin, rules)
-    run_config = {"match": config.to_dict(), "recommend": recommend_overrides or {},
+    rec = reconcile(docs.pop(0), docs.pop(0), config, options.recipient_gstin, rules, filing)
+    run_config = {"match": config.to_dict(), "recommend": recommend_overrides or {}, "filing": rec.filing.to_dict(),
                   "decisions": decision_settings or {},
                   "recipient_gstin": options.recipient_gstin,
                   "mapping_file": str(options.mapping_file) if options.mapping_file else None,

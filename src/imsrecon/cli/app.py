@@ -11,7 +11,7 @@ import typer
 
 from imsrecon import __version__
 from imsrecon.cli import render
-from imsrecon.config import ConfigError, MatchConfig
+from imsrecon.config import ConfigError, FilingConfig, MatchConfig
 from imsrecon.importers.base import ImportOptions
 from imsrecon.issues import InputFileError
 from imsrecon.store.dialect import WorkspaceError
@@ -149,7 +149,8 @@ def reconcile(
     gstin: GstinOption = None,
     mapping: MappingOption = None,
     config: Annotated[Path | None, typer.Option("--config", help="Settings file (TOML): \\[match], "
-                                                "\\[recommend] and \\[decisions] tables.",
+                                                "\\[recommend], \\[decisions] and \\[filing] (monthly or "
+                                                "quarterly GSTR-3B, per GSTIN) tables.",
                                                    exists=True, dir_okay=False, show_default=False)] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
@@ -164,10 +165,11 @@ def reconcile(
         match_config = MatchConfig.load(config) if config else MatchConfig()
         overrides = MatchConfig.recommend_table(config) if config else {}
         decision_settings = MatchConfig.decisions_table(config) if config else {}
+        filing = FilingConfig.load(config) if config else FilingConfig()
         ws = _open(db)
         with render.progress(not as_json) as step:
             outcome = run_reconciliation(ws, ims, pr, _options(gstin, mapping), match_config, out, step, overrides,
-                                         decision_settings)
+                                         decision_settings, filing)
     summary = outcome.summary()
     if as_json:
         render.print_json(summary)
