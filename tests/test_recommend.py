@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from imsrecon.config import ConfigError
+from imsrecon.config import ConfigError, FilingConfig
 from imsrecon.recommend import RULES, recommend, rules_from_config, suggest_from_decisions
 from imsrecon.result import conform_result
 
@@ -247,8 +247,14 @@ _ROW = st.fixed_dictionaries({
     "period": st.sampled_from(["092025", "102025", "112025", "", None]),
     "action": st.sampled_from(["N", "A", "R", "P", None]),
     "filed": st.sampled_from(["Filed", "Not filed", None]),
-    "differences": st.sampled_from([None, "igst", "doc_date;taxable_value"]),
+    "differences": st.sampled_from([None, "igst", "doc_date;taxable_value", "doc_date", "taxable_value"]),
     "reason": st.sampled_from([None, "second booking of CN-1", "second booking of INV-9"]),
+    "itc": st.sampled_from([None, "Y", "N", "T"]),
+    "side": st.sampled_from(["ims", "gstr2b", None]),
+    "rcm": st.booleans(),
+    "recipient": st.sampled_from(["27AAPFU0939F1ZV", "07AAPFU0939F1ZX"]),
+    "two_b": st.sampled_from([None, "102025", "122025"]),
+    "gap": st.sampled_from([0, 2, 12, 40]),
 })
 
 
@@ -261,12 +267,15 @@ def test_deciding_each_combination_once_equals_deciding_each_row(rows):
 
     frame = conform_result(pl.DataFrame([
         row(r["status"], r["section"], r["blocked"], r["period"], r["action"], r["filed"], key=f"K{i}",
-            no=f"D{i}", differences=r["differences"], reason=r["reason"])
+            no=f"D{i}", differences=r["differences"], reason=r["reason"], itc_availability=r["itc"],
+            ims_side=r["side"], reverse_charge=r["rcm"], recipient_gstin=r["recipient"], gstr2b_period=r["two_b"],
+            ims_doc_date=dt.date(2025, 10, 25), pr_doc_date=dt.date(2025, 10, 25) + dt.timedelta(r["gap"]))
         for i, r in enumerate(rows)
     ]))  # fmt: skip
     overrides = rules_from_config({"recommend": {"differs_keep_pending": "Reject", "not_booked_pending": "off"}})
+    filing = FilingConfig.from_dict({"07AAPFU0939F1ZX": "quarterly"})
     for rules in (RULES, overrides):
-        assert recommend(frame, rules, today=TODAY).equals(_recommend_rows(frame, rules, TODAY))
+        assert recommend(frame, rules, today=TODAY, filing=filing).equals(_recommend_rows(frame, rules, TODAY, filing))
 
 
 # --- GSTR-2B's ITC availability ----------------------------------------------------------------

@@ -33,7 +33,7 @@ from imsrecon.recommend_facts import (
     PCT_WORDS,
     differences_within,
     itc_not_available,
-    row_facts,
+    with_row_facts,
 )
 from imsrecon.recommend_window import SPECIFIED_SECTIONS, WINDOW_INPUTS, specified_window
 from imsrecon.result import MatchStatus
@@ -182,22 +182,23 @@ def recommend(
     ``filing`` (default: every recipient monthly) how long that window is; ``date_window_days`` how
     far apart two dates may be for ``doc_date_only_accept``. A recommendation depends only on the
     few columns the rules read (status, section, flags, period, differences …) and on a few
-    booleans computed per row (:func:`~imsrecon.recommend_facts.row_facts`), whose combinations are
+    booleans computed per row (:func:`~imsrecon.recommend_facts.with_row_facts`), whose combinations are
     few: each combination is decided once and the answers are joined back to the rows.
     """
-    work = result.with_columns(row_facts(date_window_days))
+    work = with_row_facts(result, date_window_days)
     named = {n for r in rules for e in (r.when, r.reason) for n in e.meta.root_names()}
     inputs = [c for c in work.columns if c in named | set(_PORTAL_INPUTS)]
-    keys = {c: f"_in_{i}" for i, c in enumerate(inputs)}  # the inputs as they were (reason is both)
-    combos = work.select(inputs).unique().with_columns(pl.col(c).alias(k) for c, k in keys.items())
-    decided = _recommend_rows(combos, rules, today, filing).select(*keys.values(), *_OUTPUTS)
-    order = [*result.columns, *(c for c in _OUTPUTS if c not in result.columns)]
-    return (
-        work.with_columns(pl.col(c).alias(k) for c, k in keys.items())
-        .drop([c for c in _OUTPUTS if c in result.columns])
-        .join(decided, on=list(keys.values()), how="left", nulls_equal=True, maintain_order="left")
-        .select(order)
-    )
+    # each row's combination of inputs as one 64-bit hash: the combinations are found, and their
+    # answers joined back, on one integer (the distinct combinations are a few hundred: the odds that
+    # two of them share a hash are ~1e-14)
+    keyed = work.select(pl.struct(inputs).hash(7).alias("_k"))
+    first = keyed.with_row_index("_at").unique("_k", keep="first", maintain_order=True)
+    combos = work[first["_at"]].select(inputs).with_columns(first["_k"])
+    decided = _recommend_rows(combos, rules, today, filing).select("_k", *_OUTPUTS)
+    answers = keyed.join(decided, on="_k", how="left", maintain_order="left")
+    return work.drop([c for c in _OUTPUTS if c in result.columns]).with_columns(
+        answers.select(_OUTPUTS)
+    ).select([*result.columns, *(c for c in _OUTPUTS if c not in result.columns)])
 
 
 def _recommend_rows(
@@ -206,8 +207,9 @@ def _recommend_rows(
 ) -> pl.DataFrame:
     """:func:`recommend` for every row of ``result``."""
     today = today or dt.date.today()
-    facts = [] if set(FACT_COLUMNS) <= set(result.columns) else row_facts(date_window_days)
-    work = result.with_columns(*facts, *specified_window(today, filing))
+    has_facts = set(FACT_COLUMNS) <= set(result.columns)
+    work = (result if has_facts else with_row_facts(result, date_window_days)).with_columns(
+        specified_window(today, filing))
     action = pl.lit(None, pl.String)
     reason = pl.lit(None, pl.String)
     name = pl.lit(None, pl.String)
@@ -217,7 +219,7 @@ def _recommend_rows(
         name = pl.when(rule.when).then(pl.lit(rule.name)).otherwise(name)
     work = work.with_columns(action.alias("_a"), reason.alias("_r"), name.alias("_n"))
     work = _gstr2b_notes(_portal_state(_enforce_portal_rules(work)))
-    helpers = ["_a", "_r", "_n", "_spec_pending_ok", "_spec_why", *(c for c in FACT_COLUMNS if facts)]
+    helpers = ["_a", "_r", "_n", "_spec_pending_ok", "_spec_why", *(c for c in FACT_COLUMNS if not has_facts)]
     return work.with_columns(
         pl.col("_a").alias("recommended_action"), pl.col("_r").alias("reason"), pl.col("_n").alias("recommendation_rule")
     ).drop(helpers)

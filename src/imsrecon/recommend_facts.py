@@ -2,7 +2,7 @@
 reason, the differences that change no ITC, whether only the date differs, and whether a document
 passes through IMS at all.
 
-Row facts (:func:`row_facts`) are computed once per row, before the recommender decides each
+Row facts (:func:`with_row_facts`) are computed once per row, before the recommender decides each
 combination of its inputs once: they are a handful of booleans, so the combinations stay few.
 """
 
@@ -33,7 +33,7 @@ ITC_REASONS: dict[str, str] = {
 # the sides whose documents are GSTR-2B or GSTR-2A records (not IMS records)
 STATEMENT_SIDES = (Side.GSTR2B.value, Side.GSTR2A.value)
 
-# the columns row_facts reads, and the helper columns it adds
+# the columns with_row_facts reads, and the helper columns it adds
 FACT_INPUTS = ("match_status", "differences", "ims_doc_date", "pr_doc_date", "ims_side", "reverse_charge",
                "recipient_gstin")  # fmt: skip
 FACT_COLUMNS = ("_date_only", "_outside_ims")
@@ -87,26 +87,40 @@ def _month(date: pl.Expr) -> pl.Expr:
     return date.dt.year().cast(pl.Int32) * 12 + date.dt.month().cast(pl.Int32)
 
 
-def row_facts(date_window_days: int) -> list[pl.Expr]:
-    """``_date_only``: a mismatch whose only difference is the document date, the two dates at
-    most ``date_window_days`` apart and in the same month (so in one tax period and one financial
-    year); ``_outside_ims``: a GSTR-2B or GSTR-2A document that does not pass through IMS — under
-    reverse charge, or not in the IMS download reconciled with it (documents of a recipient whose
-    IMS documents are in the result, but not this one: ISD, reverse charge, records ineligible by
-    place of supply or section 16(4), or records already gone from IMS after GSTR-3B)."""
+def _flag(frame: pl.DataFrame, where: pl.Expr, fact: pl.Expr) -> pl.Series:
+    """``fact`` on the rows where ``where`` holds (few), False elsewhere: the fact's work is done on
+    those rows only."""
+    mask = frame.select(where.fill_null(False)).to_series()
+    out = pl.Series([False] * frame.height, dtype=pl.Boolean)
+    at = mask.arg_true()
+    if at.len():
+        out = out.scatter(at, frame.filter(mask).select(fact.fill_null(False)).to_series())
+    return out
+
+
+def with_row_facts(frame: pl.DataFrame, date_window_days: int) -> pl.DataFrame:
+    """``frame`` with ``_date_only``: a mismatch whose only difference is the document date, the
+    two dates at most ``date_window_days`` apart and in the same month (so in one tax period and one
+    financial year); and ``_outside_ims``: a GSTR-2B or GSTR-2A document that does not pass through
+    IMS — under reverse charge, or not in the IMS download reconciled with it (documents of a
+    recipient whose IMS documents are in the result, but not this one: ISD, reverse charge,
+    records ineligible by place of supply or section 16(4), or records already gone from IMS after
+    GSTR-3B)."""
     ims, pr = pl.col("ims_doc_date"), pl.col("pr_doc_date")
-    date_only = (
-        (pl.col("match_status") == "mismatch") & (pl.col("differences").fill_null("") == "doc_date")
-        & ((pr - ims).dt.total_days().abs() <= date_window_days) & (_month(ims) == _month(pr))
+    date_only = _flag(
+        frame, (pl.col("match_status") == "mismatch") & (pl.col("differences") == "doc_date"),
+        ((pr - ims).dt.total_days().abs() <= date_window_days) & (_month(ims) == _month(pr)),
     )  # fmt: skip
     side = pl.col("ims_side")
-    has_ims = (side == Side.IMS.value).fill_null(False).any().over(pl.col("recipient_gstin").fill_null(""))
-    outside = side.is_in(STATEMENT_SIDES) & (pl.col("reverse_charge").fill_null(False) | has_ims)
-    return [date_only.fill_null(False).alias("_date_only"), outside.fill_null(False).alias("_outside_ims")]
+    statement = side.is_in(STATEMENT_SIDES)
+    recipient = pl.col("recipient_gstin").fill_null("")
+    with_ims = frame.filter(side == Side.IMS.value).select(recipient.unique())["recipient_gstin"]
+    outside = _flag(frame, statement, pl.col("reverse_charge").fill_null(False) | recipient.is_in(with_ims.implode()))
+    return frame.with_columns(date_only.alias("_date_only"), outside.alias("_outside_ims"))
 
 
 __all__ = [
     "FACT_COLUMNS", "FACT_INPUTS", "ITC_REASONS", "ITC_TEMPORARY", "ITC_WORDS", "NO_ITC_CHANGE", "PCT_WORDS",
     "STATEMENT_SIDES", "applicable_percent", "differences_within", "itc_availability_expr", "itc_not_available",
-    "row_facts",
+    "with_row_facts",
 ]  # fmt: skip
