@@ -205,8 +205,9 @@ def test_ims_and_gstr2b_of_one_month_give_one_row_per_document():
     # reverse charge: paired with its booking, or not in the books; nothing to do in IMS either way
     assert look("RCM/55", "ims_side", "match_status", "pr_row", "reverse_charge", "recommended_action",
                 "recommendation_rule") == ("gstr2b", "exact", 5, True, "", "outside_ims")
-    assert look("RCM/56", "match_status", "recommended_action", "recommendation_rule") == (
-        "missing_in_pr", "", "outside_ims")
+    assert look("RCM/56", "match_status", "reverse_charge", "recommended_action", "recommendation_rule") == (
+        "missing_in_pr", True, "", "outside_ims")
+    assert got["RCM/56"]["reason"].startswith("in GSTR-2B under reverse charge, which never passes through IMS")
     # the unregistered supplier's reverse-charge row stays kept out of matching, the paired one does not
     assert rec.reverse_charge["doc_no"].to_list() == ["CASH/9"]
     assert rec.pr_count == 6
@@ -226,6 +227,9 @@ def test_reverse_charge_documents_pair_only_with_reverse_charge_bookings():
     rec = reconcile(frame(statement), frame(books), MatchConfig(), R)
     got = {(r["ims_doc_no"], r["pr_doc_no"]): r["match_status"] for r in rec.result.iter_rows(named=True)}
     assert got == {("RC/1", None): "missing_in_pr", ("N/2", None): "missing_in_pr", (None, "RC/1"): "missing_in_ims"}
+    # without an IMS download a 2B record is decided like an IMS one; a reverse-charge one never is
+    rules = dict(zip(rec.result["ims_doc_no"], rec.result["recommendation_rule"], strict=True))
+    assert (rules["RC/1"], rules["N/2"]) == ("outside_ims", "not_booked_pending")
     assert rec.reverse_charge["doc_no"].to_list() == ["N/2"]  # no reverse-charge document took it: kept out
 
 
