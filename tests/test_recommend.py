@@ -380,8 +380,6 @@ def test_window_runs_from_the_2b_period(two_b, supplier, today, pending):
     ],
 )  # fmt: skip
 def test_quarterly_filers_keep_pending_one_quarter(recipient, two_b, today, pending):
-    from imsrecon.config import FilingConfig
-
     filing = FilingConfig("quarterly")
     out = recommend(conform_result(pl.DataFrame([row(section="b2bcn", gstr2b_period=two_b, recipient_gstin=recipient)])),
                     today=today, filing=filing).row(0, named=True)
@@ -392,8 +390,6 @@ def test_quarterly_filers_keep_pending_one_quarter(recipient, two_b, today, pend
 
 
 def test_filing_frequency_per_recipient_gstin():
-    from imsrecon.config import FilingConfig
-
     filing = FilingConfig.from_dict({"default": "monthly", Q24.lower(): "QRMP"})
     rows = [row(section="b2bcn", gstr2b_period="102025", recipient_gstin=g, key=g) for g in (Q22, Q24)]
     out = recommend(conform_result(pl.DataFrame(rows)), today=dt.date(2026, 1, 5), filing=filing)
@@ -411,15 +407,13 @@ def test_filing_frequency_per_recipient_gstin():
      ("quarterly", "must be a table")],
 )  # fmt: skip
 def test_bad_filing_settings_are_refused(table, message):
-    from imsrecon.config import FilingConfig
-
     with pytest.raises(ConfigError, match=r"\[filing\]") as err:
         FilingConfig.from_dict(table, "s.toml")
     assert message in str(err.value)
 
 
 def test_filing_settings_from_the_settings_file(tmp_path):
-    from imsrecon.config import FilingConfig, MatchConfig
+    from imsrecon.config import MatchConfig
 
     path = tmp_path / "s.toml"
     path.write_text('tolerance_rupees = 5\n\n[filing]\ndefault = "quarterly"\n"07AAPFU0939F1ZX" = "monthly"\n')

@@ -33,9 +33,7 @@ ITC_REASONS: dict[str, str] = {
 # the sides whose documents are GSTR-2B or GSTR-2A records (not IMS records)
 STATEMENT_SIDES = (Side.GSTR2B.value, Side.GSTR2A.value)
 
-# the columns with_row_facts reads, and the helper columns it adds
-FACT_INPUTS = ("match_status", "differences", "ims_doc_date", "pr_doc_date", "ims_side", "reverse_charge",
-               "recipient_gstin")  # fmt: skip
+# the helper columns with_row_facts adds
 FACT_COLUMNS = ("_date_only", "_outside_ims")
 
 
@@ -120,7 +118,7 @@ def with_row_facts(frame: pl.DataFrame, date_window_days: int) -> pl.DataFrame:
 
 
 __all__ = [
-    "FACT_COLUMNS", "FACT_INPUTS", "ITC_REASONS", "ITC_TEMPORARY", "ITC_WORDS", "NO_ITC_CHANGE", "PCT_WORDS",
+    "FACT_COLUMNS", "ITC_REASONS", "ITC_TEMPORARY", "ITC_WORDS", "NO_ITC_CHANGE", "PCT_WORDS",
     "STATEMENT_SIDES", "applicable_percent", "differences_within", "itc_availability_expr", "itc_not_available",
     "with_row_facts",
 ]  # fmt: skip
