@@ -46,7 +46,7 @@ def test_every_command_has_help(command):
 def test_help_keeps_bracketed_table_names():
     """Rich markup must not swallow the settings file's [table] names."""
     result = runner.invoke(app, ["reconcile", "--help"], env={"COLUMNS": "200"})
-    assert "[match], [recommend] and [decisions] tables" in result.output
+    assert "[match], [recommend], [decisions] and [filing]" in result.output
 
 
 @pytest.fixture()
@@ -117,7 +117,8 @@ def test_reconcile_a_tally_xlsx_with_title_rows(tmp_path, monkeypatch):
            for r in frame.iter_rows(named=True)}
     assert got == {
         "INV/001": ("exact", "1", "", "Accept"),
-        "INV/002": ("mismatch", "2", "doc_date", "Pending"),  # blank supplier date: voucher date used
+        # blank supplier date: voucher date used, in the same month (rule doc_date_only_accept)
+        "INV/002": ("mismatch", "2", "doc_date", "Accept"),
         "INV/003": ("missing_in_pr", None, "", "Pending"),
         "CN-9": ("exact", "3", "", "Accept"),  # booked with negative amounts
     }

@@ -30,7 +30,9 @@ def test_result_has_the_contract_columns_in_order():
         ({"cgst": 90.9, "sgst": 89.2}, "exact", "", "Accept"),  # within ₹1 per head
         ({"cgst": 91.5}, "mismatch", "cgst", "Pending"),
         ({"tv": 1100.0}, "mismatch", "taxable_value", "Pending"),
-        ({"date": "2025-04-03"}, "mismatch", "doc_date", "Pending"),  # any date difference counts
+        # any date difference counts; only the date, in the same month: Accept (rule doc_date_only_accept)
+        ({"date": "2025-04-03"}, "mismatch", "doc_date", "Accept"),
+        ({"date": "2025-03-31"}, "mismatch", "doc_date", "Pending"),  # another tax period and year
         ({"igst": 180.0, "cgst": 0.0, "sgst": 0.0}, "mismatch", "igst;cgst;sgst", "Pending"),
     ],
 )

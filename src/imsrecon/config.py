@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from imsrecon.normalise.gstin import gstin_problem
 
 
 class ConfigError(ValueError):
@@ -14,6 +17,10 @@ class ConfigError(ValueError):
 
 
 DECISION_SETTINGS = ["apply_suggestions"]  # the [decisions] table of the settings file
+SETTINGS_TABLES = ("match", "recommend", "decisions", "filing")  # the tables a settings file may hold
+MONTHLY, QUARTERLY = "monthly", "quarterly"
+# how a filing frequency may be written in [filing] (folded to lower case)
+FREQUENCY_SPELLINGS = {"monthly": MONTHLY, "quarterly": QUARTERLY, "qrmp": QUARTERLY}
 
 
 def read_settings(path: Path) -> dict[str, Any]:
@@ -63,7 +70,7 @@ class MatchConfig:
     def load(cls, path: Path) -> MatchConfig:
         data = read_settings(path)
         # settings under [match]; a file of bare settings is read as [match] too
-        table = data["match"] if "match" in data else {k: v for k, v in data.items() if k not in ("recommend", "decisions")}
+        table = data["match"] if "match" in data else {k: v for k, v in data.items() if k not in SETTINGS_TABLES}
         return cls.from_dict(table, path.name)
 
     @staticmethod
@@ -95,3 +102,47 @@ class MatchConfig:
     def tolerance_for(self, amount: float) -> float:
         pct = abs(amount) * self.tolerance_percent / 100 if self.tolerance_percent else 0.0
         return max(self.tolerance_rupees, pct)
+
+
+@dataclass(frozen=True)
+class FilingConfig:
+    """The ``[filing]`` table: how often each recipient files GSTR-3B, ``monthly`` or ``quarterly``
+    (QRMP). It decides how long a specified record (a credit note) may be kept pending (domain doc
+    §4): ``default`` for every recipient, a GSTIN key for one recipient::
+
+        [filing]
+        default = "monthly"
+        "27AAPFU0939F1ZV" = "quarterly"
+    """
+
+    default: str = MONTHLY
+    by_gstin: Mapping[str, str] = field(default_factory=dict)
+
+    def frequency(self, gstin: str | None) -> str:
+        return self.by_gstin.get((gstin or "").strip().upper(), self.default)
+
+    def to_dict(self) -> dict[str, str]:
+        return {"default": self.default, **self.by_gstin}
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str = "config") -> FilingConfig:
+        if not isinstance(data, Mapping):
+            raise ConfigError(f'{source}: [filing] must be a table: default = "monthly" and GSTIN = "quarterly"')
+        values: dict[str, str] = {}
+        for key, value in data.items():
+            frequency = FREQUENCY_SPELLINGS.get(value.strip().lower()) if isinstance(value, str) else None
+            if frequency is None:
+                raise ConfigError(f'{source}: [filing] {key} must be "monthly" or "quarterly", not {value!r}')
+            name = str(key).strip().upper()
+            if name != "DEFAULT":
+                problem = gstin_problem(name)
+                if problem is not None:
+                    raise ConfigError(f"{source}: [filing] {key!r} is neither 'default' nor a GSTIN: {problem}")
+            values["default" if name == "DEFAULT" else name] = frequency
+        default = values.pop("default", MONTHLY)
+        return cls(default, values)
+
+    @classmethod
+    def load(cls, path: Path) -> FilingConfig:
+        """The settings file's ``[filing]`` table, checked; monthly for all when it has none."""
+        return cls.from_dict(read_settings(path).get("filing", {}), path.name)

@@ -1,13 +1,16 @@
 """Recommended actions: an ordered list of small named rules (``RULES``); the first that applies
-wins. The rules read two helper columns computed for a given ``today``: ``_spec_pending_ok`` and
-``_spec_why`` (may a credit note be kept pending, and why not).
+wins. The rules read helper columns: ``_spec_pending_ok`` and ``_spec_why`` (may a credit note be
+kept pending today, and why not: :mod:`imsrecon.recommend_window`), ``_date_only`` and
+``_outside_ims`` (:mod:`imsrecon.recommend_facts`).
 
 Portal rules are never broken, whatever the configuration says (domain doc §4): no Pending where
 ``ispendactblocked`` is Y, no Pending for a credit note outside its window, no Reject on import of
-goods. They are enforced after the rules (and any overrides from the ``[recommend]`` table).
+goods, no action on a document that is not in IMS. They are enforced after the rules (and any
+overrides from the ``[recommend]`` table).
 
-A specified record's 2B period is not in the result: ``ims_tax_period`` (the supplier's period,
-MMYYYY) stands in for it. An unknown period allows no Pending.
+GSTR-2B's facts are never silent: a document GSTR-2B gives no ITC for is kept pending for review
+where Pending is allowed (``itc_not_available``), else accepted with a reason saying so; every other
+rule's reason says it too, and names an applicable percentage below 100.
 """
 
 from __future__ import annotations
@@ -19,23 +22,23 @@ from typing import Any
 
 import polars as pl
 
-from imsrecon.config import ConfigError
+from imsrecon.config import ConfigError, FilingConfig, MatchConfig
 from imsrecon.match.parts import is_part
 from imsrecon.normalise.flags import filed_expr, yes_expr
 from imsrecon.normalise.scalar import per_distinct
+from imsrecon.recommend_facts import (
+    FACT_COLUMNS,
+    ITC_WORDS,
+    NO_ITC_CHANGE,
+    PCT_WORDS,
+    differences_within,
+    itc_not_available,
+    with_row_facts,
+)
+from imsrecon.recommend_window import SPECIFIED_SECTIONS, WINDOW_INPUTS, specified_window
 from imsrecon.result import MatchStatus
 
 ACCEPT, REJECT, PENDING, NONE = "Accept", "Reject", "Pending", ""
-
-# "Specified records" (domain doc §4): credit notes and their amendments. Pending is allowed for them
-# from the Oct-2025 tax period on, for one tax period only. Both section spellings are read (§2).
-# The "some downward amendments" of invoices are not identified yet: add their sections here.
-SPECIFIED_SECTIONS: tuple[str, ...] = ("b2bcn", "b2bcna", "cn", "cna")
-SPECIFIED_PENDING_FROM = (2025, 10)  # first tax period (year, month) where Pending is allowed at all
-# UNCONFIRMED: GSTR-3B due day of the month after a period (20th for monthly filers; QRMP filers
-# have the 22nd/24th). A specified record may stay pending until the 3B due date of the period after
-# its 2B period: the GSTR3B_DUE_DAY of the month after next.
-GSTR3B_DUE_DAY = 20
 
 
 @dataclass(frozen=True)
@@ -57,12 +60,30 @@ specified = pl.col("ims_section").fill_null("").str.to_lowercase().is_in(list(SP
 books_hold = pl.col("match_status").is_in([MatchStatus.EXACT, MatchStatus.PROBABLE, MatchStatus.MISMATCH])
 # a specified record that may not be kept pending (blocked, too early, or its window has passed)
 specified_no_pending = specified & (pending_blocked | ~pl.col("_spec_pending_ok"))
+pending_allowed = ~pending_blocked & (~specified | pl.col("_spec_pending_ok"))
+accepted_on_portal = pl.col("ims_action").fill_null("").str.strip_chars().str.to_uppercase() == "A"
 _spec_why = pl.when(pending_blocked).then(pl.lit("Pending is blocked for this record")).otherwise(pl.col("_spec_why"))
 _diffs = pl.col("differences").fill_null("").str.replace_all(";", ", ")
 _differs = pl.lit("differs from your books (") + _diffs + pl.lit(")")
 DECLARE = "the ITC reduction will be declared on acceptance"
+_declare = pl.when(specified).then(pl.lit("; " + DECLARE)).otherwise(pl.lit(""))
 # the engine's note on a pair (a document booked in parts), after the rule's own words
 _note = pl.when(pl.col("reason").is_not_null()).then(pl.lit("; ") + pl.col("reason")).otherwise(pl.lit(""))
+# what the books say of a paired document, in words
+_books = (
+    pl.when(_status(MatchStatus.EXACT)).then(pl.lit("IMS and your books agree"))
+    .when(_status(MatchStatus.PROBABLE)).then(pl.lit("your books agree (identity inferred: check the number)"))
+    .otherwise(_differs)
+)  # fmt: skip
+_outside = (
+    pl.lit("in ") + pl.when(pl.col("ims_side") == "gstr2a").then(pl.lit("GSTR-2A")).otherwise(pl.lit("GSTR-2B"))
+    + pl.when(pl.col("reverse_charge").fill_null(False)).then(pl.lit(" under reverse charge, which never passes through IMS"))
+    .otherwise(pl.lit(" but not in the IMS download")) + pl.lit(": nothing to do in IMS; ")
+    + pl.when(_status(MatchStatus.MISSING_IN_PR)).then(pl.lit("not in your books: book it or ask the supplier"))
+    .when(_status(MatchStatus.MISMATCH)).then(_differs + pl.lit(": correct your books or ask the supplier to amend it"))
+    .when(_status(MatchStatus.PROBABLE)).then(pl.lit("your books agree (identity inferred: check the number)"))
+    .otherwise(pl.lit("your books agree"))
+)  # fmt: skip
 
 RULES: tuple[Rule, ...] = (
     Rule("not_in_ims", _status(MatchStatus.MISSING_IN_IMS), NONE,
@@ -71,13 +92,22 @@ RULES: tuple[Rule, ...] = (
          pl.col("reason") + pl.lit(": nothing to do")),
     Rule("booked_twice", _status(MatchStatus.DUPLICATE), NONE,
          pl.lit("booked twice in your books: ") + pl.col("reason").fill_null("")),
+    Rule("outside_ims", pl.col("_outside_ims"), NONE, _outside + _note),
+    Rule("itc_not_available", books_hold & itc_not_available & ~specified & ~accepted_on_portal & pending_allowed,
+         PENDING, _books + pl.lit(", but ") + ITC_WORDS + pl.lit(": keep pending and review it") + _note),
+    Rule("itc_not_available_accept", books_hold & itc_not_available & ~specified
+         & (_status(MatchStatus.EXACT, MatchStatus.PROBABLE) | differences_within(NO_ITC_CHANGE)), ACCEPT,
+         _books + pl.lit("; ") + ITC_WORDS + pl.lit(": accept it, and claim no ITC for it") + _note),
     Rule("credit_note_books_agree", _status(MatchStatus.EXACT, MatchStatus.PROBABLE) & specified, ACCEPT,
-         pl.when(_status(MatchStatus.PROBABLE))
-         .then(pl.lit("your books agree (identity inferred: check the number); "))
-         .otherwise(pl.lit("IMS and your books agree; ")) + pl.lit(DECLARE) + _note),
+         _books + pl.lit("; ") + pl.lit(DECLARE) + _note),
     Rule("books_agree", _status(MatchStatus.EXACT), ACCEPT, pl.lit("IMS and your books agree") + _note),
     Rule("books_agree_probably", _status(MatchStatus.PROBABLE), ACCEPT,
          pl.lit("your books agree (identity inferred: check the number)") + _note),
+    Rule("doc_date_only_accept", pl.col("_date_only"), ACCEPT,
+         pl.lit("only the document date differs from your books, in the same tax period: accept, and correct the "
+                "date in your books") + _declare + _note),
+    Rule("accepted_no_itc_change", _status(MatchStatus.MISMATCH) & accepted_on_portal & differences_within(NO_ITC_CHANGE),
+         ACCEPT, _differs + pl.lit(", which changes no ITC: keep it accepted and correct your books") + _declare + _note),
     Rule("credit_note_differs_accept", _status(MatchStatus.MISMATCH) & specified_no_pending, ACCEPT,
          _differs + pl.lit("; ") + _spec_why + pl.lit(": accept, your books hold this credit note; ") + pl.lit(DECLARE)),
     Rule("differs_keep_pending", _status(MatchStatus.MISMATCH) & ~pending_blocked, PENDING,
@@ -95,6 +125,8 @@ RULES: tuple[Rule, ...] = (
     Rule("not_booked_reject", _status(MatchStatus.MISSING_IN_PR), REJECT,
          pl.lit("not in your books and Pending is blocked for this record")),
 )
+# rules whose reason asks for something besides the portal action: an already-actioned document keeps it
+_BOOKS_NOTE_RULES = ("itc_not_available_accept", "doc_date_only_accept", "accepted_no_itc_change")
 
 __all__ = [
     "ACCEPT", "NONE", "PENDING", "REJECT", "RULES", "Rule", "recommend", "rules_from_config",
@@ -104,33 +136,6 @@ __all__ = [
 _PORTAL_WORD = {"A": "Accepted", "R": "Rejected", "P": "Pending"}
 _WORD_ACTION = {"Accepted": ACCEPT, "Rejected": REJECT, "Pending": PENDING}
 _OVERRIDE_VALUES = {"accept": ACCEPT, "reject": REJECT, "pending": PENDING, "": NONE, "off": None}
-
-
-def _specified_window(today: dt.date) -> list[pl.Expr]:
-    """``_spec_pending_ok``: a specified record may be kept pending today; ``_spec_why``: why not."""
-    def month_index(raw: pl.Expr) -> pl.Expr:  # MMYYYY -> months since year 0 (null if not a period)
-        period = raw.fill_null("").str.strip_chars()
-        month = period.str.slice(0, 2).cast(pl.Int64, strict=False)
-        year = period.str.slice(2, 4).cast(pl.Int64, strict=False)
-        valid = (period.str.len_chars() == 6) & month.is_between(1, 12)
-        return pl.when(valid).then(year * 12 + month - 1)
-
-    index = per_distinct(pl.col("ims_tax_period"), month_index, pl.Int64)  # few periods: once each
-    start = SPECIFIED_PENDING_FROM[0] * 12 + SPECIFIED_PENDING_FROM[1] - 1
-    deadline = index + 2  # the month after next: 3B due date of the period after the 2B period
-    now = today.year * 12 + today.month - 1
-    in_window = (pl.lit(now) < deadline) | ((pl.lit(now) == deadline) & pl.lit(today.day <= GSTR3B_DUE_DAY))
-    ok = (index >= start) & in_window
-    ended = (
-        pl.lit(f"{GSTR3B_DUE_DAY:02d}-")
-        + (deadline % 12 + 1).cast(pl.String).str.zfill(2) + pl.lit("-") + (deadline // 12).cast(pl.String)
-    )
-    why = (
-        pl.when(index.is_null()).then(pl.lit("the tax period is unknown, so this credit note cannot be kept pending"))
-        .when(index < start).then(pl.lit("credit notes before the Oct-2025 tax period cannot be kept pending"))
-        .otherwise(pl.lit("its one-period Pending window ended on ") + ended)
-    )  # fmt: skip
-    return [ok.fill_null(False).alias("_spec_pending_ok"), why.alias("_spec_why")]
 
 
 def rules_from_config(data: Mapping[str, Any], rules: tuple[Rule, ...] = RULES, source: str = "config") -> tuple[Rule, ...]:
@@ -159,37 +164,52 @@ def rules_from_config(data: Mapping[str, Any], rules: tuple[Rule, ...] = RULES, 
 
 
 _OUTPUTS = ("recommended_action", "reason", "recommendation_rule")
-# the columns the portal-rule steps read, besides those the rules name
-_PORTAL_INPUTS = ("match_status", "ims_section", "ims_ispendactblocked", "ims_tax_period", "ims_action",
-                  "ims_srcfilstatus")  # fmt: skip
+# the columns the window, the portal-rule steps and the GSTR-2B notes read, besides those the rules name
+_PORTAL_INPUTS = ("match_status", "ims_section", "ims_ispendactblocked", "ims_action", "ims_srcfilstatus",
+                  "itc_availability", "itc_reason", "applicable_pct", *WINDOW_INPUTS, *FACT_COLUMNS)  # fmt: skip
 
 
-def recommend(result: pl.DataFrame, rules: tuple[Rule, ...] = RULES, today: dt.date | None = None) -> pl.DataFrame:
+def recommend(
+    result: pl.DataFrame,
+    rules: tuple[Rule, ...] = RULES,
+    today: dt.date | None = None,
+    filing: FilingConfig | None = None,
+    date_window_days: int = MatchConfig.date_window_days,
+) -> pl.DataFrame:
     """Fill recommended_action, reason and recommendation_rule.
 
-    ``today`` (default: the real date) decides whether a credit note's Pending window is still open.
-    A recommendation depends only on the few columns the rules read (status, section, flags,
-    period, differences …), whose combinations are few: each combination is decided once and the
-    answers are joined back to the rows.
+    ``today`` (default: the real date) decides whether a credit note's Pending window is still open;
+    ``filing`` (default: every recipient monthly) how long that window is; ``date_window_days`` how
+    far apart two dates may be for ``doc_date_only_accept``. A recommendation depends only on the
+    few columns the rules read (status, section, flags, period, differences …) and on a few
+    booleans computed per row (:func:`~imsrecon.recommend_facts.with_row_facts`), whose combinations are
+    few: each combination is decided once and the answers are joined back to the rows.
     """
+    work = with_row_facts(result, date_window_days)
     named = {n for r in rules for e in (r.when, r.reason) for n in e.meta.root_names()}
-    inputs = [c for c in result.columns if c in named | set(_PORTAL_INPUTS)]
-    keys = {c: f"_in_{i}" for i, c in enumerate(inputs)}  # the inputs as they were (reason is both)
-    combos = result.select(inputs).unique().with_columns(pl.col(c).alias(k) for c, k in keys.items())
-    decided = _recommend_rows(combos, rules, today).select(*keys.values(), *_OUTPUTS)
-    order = [*result.columns, *(c for c in _OUTPUTS if c not in result.columns)]
-    return (
-        result.with_columns(pl.col(c).alias(k) for c, k in keys.items())
-        .drop([c for c in _OUTPUTS if c in result.columns])
-        .join(decided, on=list(keys.values()), how="left", nulls_equal=True, maintain_order="left")
-        .select(order)
-    )
+    inputs = [c for c in work.columns if c in named | set(_PORTAL_INPUTS)]
+    # each row's combination of inputs as one 64-bit hash: the combinations are found, and their
+    # answers joined back, on one integer (the distinct combinations are a few hundred: the odds that
+    # two of them share a hash are ~1e-14)
+    keyed = work.select(pl.struct(inputs).hash(7).alias("_k"))
+    first = keyed.with_row_index("_at").unique("_k", keep="first", maintain_order=True)
+    combos = work[first["_at"]].select(inputs).with_columns(first["_k"])
+    decided = _recommend_rows(combos, rules, today, filing).select("_k", *_OUTPUTS)
+    answers = keyed.join(decided, on="_k", how="left", maintain_order="left")
+    return work.drop([c for c in _OUTPUTS if c in result.columns]).with_columns(
+        answers.select(_OUTPUTS)
+    ).select([*result.columns, *(c for c in _OUTPUTS if c not in result.columns)])
 
 
-def _recommend_rows(result: pl.DataFrame, rules: tuple[Rule, ...], today: dt.date | None) -> pl.DataFrame:
+def _recommend_rows(
+    result: pl.DataFrame, rules: tuple[Rule, ...], today: dt.date | None, filing: FilingConfig | None = None,
+    date_window_days: int = MatchConfig.date_window_days,
+) -> pl.DataFrame:
     """:func:`recommend` for every row of ``result``."""
     today = today or dt.date.today()
-    work = result.with_columns(_specified_window(today))
+    has_facts = set(FACT_COLUMNS) <= set(result.columns)
+    work = (result if has_facts else with_row_facts(result, date_window_days)).with_columns(
+        specified_window(today, filing))
     action = pl.lit(None, pl.String)
     reason = pl.lit(None, pl.String)
     name = pl.lit(None, pl.String)
@@ -198,15 +218,24 @@ def _recommend_rows(result: pl.DataFrame, rules: tuple[Rule, ...], today: dt.dat
         reason = pl.when(rule.when).then(rule.reason).otherwise(reason)
         name = pl.when(rule.when).then(pl.lit(rule.name)).otherwise(name)
     work = work.with_columns(action.alias("_a"), reason.alias("_r"), name.alias("_n"))
-    work = _enforce_portal_rules(work)
-    work = _portal_state(work)
+    work = _gstr2b_notes(_portal_state(_enforce_portal_rules(work)))
+    helpers = ["_a", "_r", "_n", "_spec_pending_ok", "_spec_why", *(c for c in FACT_COLUMNS if not has_facts)]
     return work.with_columns(
         pl.col("_a").alias("recommended_action"), pl.col("_r").alias("reason"), pl.col("_n").alias("recommendation_rule")
-    ).drop("_a", "_r", "_n", "_spec_pending_ok", "_spec_why")
+    ).drop(helpers)
 
 
 def _enforce_portal_rules(work: pl.DataFrame) -> pl.DataFrame:
-    """No Pending where not allowed, no Reject on import of goods: rewrites what an override broke."""
+    """No action on a document outside IMS, no Pending where not allowed, no Reject on import of
+    goods: rewrites what an override broke."""
+    a, r, n = pl.col("_a"), pl.col("_r").fill_null(""), pl.col("_n")
+    outside = pl.col("_outside_ims") & (a.fill_null("") != NONE)
+    work = work.with_columns(
+        pl.when(outside).then(pl.lit(NONE)).otherwise(a).alias("_a"),
+        pl.when(outside).then(r + pl.lit("; but it is not in IMS: nothing to do there")).otherwise(pl.col("_r"))
+        .alias("_r"),
+        pl.when(outside).then(pl.lit("portal_outside_ims")).otherwise(n).alias("_n"),
+    )
     a, r, n = pl.col("_a"), pl.col("_r").fill_null(""), pl.col("_n")
     no_pending = pending_blocked | (specified & ~pl.col("_spec_pending_ok"))
     bad_pending = (a == PENDING) & no_pending
@@ -238,8 +267,10 @@ def _portal_state(work: pl.DataFrame) -> pl.DataFrame:
     same = word.is_not_null() & (a == portal_action)
     changes = word.is_not_null() & (a != "") & (a != portal_action)
     not_filed = per_distinct(pl.col("ims_srcfilstatus"), lambda s: ~filed_expr(s), pl.Boolean).fill_null(False)
+    already = pl.lit("already ") + word + pl.lit(" on the portal")
     reason = (
-        pl.when(same).then(pl.lit("already ") + word + pl.lit(" on the portal"))
+        pl.when(same & pl.col("_n").is_in(_BOOKS_NOTE_RULES)).then(already + pl.lit("; ") + pl.col("_r"))
+        .when(same).then(already)
         .when(changes).then(pl.col("_r") + pl.lit("; changes the portal action from ") + word)
         .otherwise(pl.col("_r"))
     )  # fmt: skip
@@ -249,6 +280,16 @@ def _portal_state(work: pl.DataFrame) -> pl.DataFrame:
         .otherwise(reason).alias("_r"),
         pl.when(same).then(pl.lit("already_actioned")).otherwise(pl.col("_n")).alias("_n"),
     )  # fmt: skip
+
+
+def _gstr2b_notes(work: pl.DataFrame) -> pl.DataFrame:
+    """GSTR-2B's ITC availability (where the rule did not say it already) and an applicable
+    percentage below 100, at the end of the reason."""
+    said = pl.col("_r").fill_null("").str.contains(ITC_WORDS, literal=True)  # by the rule, and kept since
+    itc = pl.when(itc_not_available & ~said.fill_null(False)).then(pl.lit("; ") + ITC_WORDS)
+    pct = pl.when(PCT_WORDS.is_not_null()).then(pl.lit("; ") + PCT_WORDS)
+    noted = pl.concat_str([pl.col("_r").fill_null(""), itc, pct], ignore_nulls=True)
+    return work.with_columns(pl.when(itc.is_not_null() | pct.is_not_null()).then(noted).otherwise(pl.col("_r")).alias("_r"))
 
 
 def _supplier(df: pl.DataFrame) -> pl.Expr:

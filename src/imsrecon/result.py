@@ -75,6 +75,7 @@ EXTRA_COLUMNS = [
     "ims_supplier_name",  # the supplier's trade name from GSTR-2B (IMS records carry none)
     "itc_availability", "itc_reason", "applicable_pct", "gstr2b_period",  # GSTR-2B's facts on the document
     "pr_nil_rated_value",  # nil-rated lines of the register row kept out of its taxable value
+    "ims_side",  # where the IMS-side document comes from: ims (GSTR-2B facts merged in), gstr2b, gstr2a
 ]  # fmt: skip
 
 RESULT_SCHEMA: dict[str, pl.DataType] = {

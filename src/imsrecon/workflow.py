@@ -15,7 +15,7 @@ import polars as pl
 
 from imsrecon import __version__
 from imsrecon.books_period import BooksPeriod, set_apart_other_periods, span_warning
-from imsrecon.config import MatchConfig
+from imsrecon.config import FilingConfig, MatchConfig
 from imsrecon.importers.base import ImportOptions
 from imsrecon.model import empty_documents
 from imsrecon.recommend import rules_from_config
@@ -79,11 +79,13 @@ def run_reconciliation(
     recommend_overrides: dict[str, str] | None = None,
     decision_settings: dict[str, bool] | None = None,
     books_period: BooksPeriod | None = None,
+    filing: FilingConfig | None = None,
 ) -> RunOutcome:
     """Import (or reuse) the files, reconcile, record the run, write the result if asked.
     ``recommend_overrides`` is the ``[recommend]`` table of the settings file; ``decision_settings``
     its ``[decisions]`` table (``apply_suggestions``: the suggestions learned from earlier
-    decisions become decisions without asking). No IMS file at all (``ims_paths`` empty) is a
+    decisions become decisions without asking); ``filing`` its ``[filing]`` table (monthly or
+    quarterly GSTR-3B filing, per recipient GSTIN). No IMS file at all (``ims_paths`` empty) is a
     month with books alone: every register row is missing in IMS. ``books_period``: register
     rows booked outside it that IMS does not hold are ``other_period``, not ``missing_in_ims``
     (:mod:`imsrecon.books_period`); without it, a register spanning far more periods than the IMS
@@ -113,10 +115,10 @@ def run_reconciliation(
     for fi in (*ims_imports, *pr_imports):
         fi.documents = None
     rules = rules_from_config({"recommend": recommend_overrides or {}})
-    rec = reconcile(docs.pop(0), docs.pop(0), config, recipient, rules)
+    rec = reconcile(docs.pop(0), docs.pop(0), config, recipient, rules, filing)
     rec.result = set_apart_other_periods(rec.result, books_period)
     warnings = [w for w in [span_warning(rec.result)] if w] if books_period is None else []
-    run_config = {"match": config.to_dict(), "recommend": recommend_overrides or {},
+    run_config = {"match": config.to_dict(), "recommend": recommend_overrides or {}, "filing": rec.filing.to_dict(),
                   "decisions": decision_settings or {},
                   "recipient_gstin": recipient,
                   "books_period": str(books_period) if books_period else None,

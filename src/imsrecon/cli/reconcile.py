@@ -20,7 +20,7 @@ from imsrecon.cli.app import (
     app,
     regular_files,
 )
-from imsrecon.config import MatchConfig
+from imsrecon.config import FilingConfig, MatchConfig
 
 
 def _books_period(value: str | None) -> str | None:
@@ -57,7 +57,8 @@ def reconcile(
     gstin: GstinOption = None,
     mapping: MappingOption = None,
     config: Annotated[Path | None, typer.Option("--config", help="Settings file (TOML): \\[match], "
-                                                "\\[recommend] and \\[decisions] tables.",
+                                                "\\[recommend], \\[decisions] and \\[filing] (monthly or "
+                                                "quarterly GSTR-3B, per GSTIN) tables.",
                                                    exists=True, dir_okay=False, show_default=False,
                                                    callback=regular_files)] = None,
     db: DbOption = None,
@@ -77,10 +78,12 @@ def reconcile(
         match_config = MatchConfig.load(config) if config else MatchConfig()
         overrides = MatchConfig.recommend_table(config) if config else {}
         decision_settings = MatchConfig.decisions_table(config) if config else {}
+        filing = FilingConfig.load(config) if config else FilingConfig()
         ws = _open(db)
         with render.progress(not as_json) as step:
             outcome = run_reconciliation(ws, ims or [], pr, _options(gstin, mapping), match_config, out, step,
-                                         overrides, decision_settings, BooksPeriod.parse(period) if period else None)
+                                         overrides, decision_settings, BooksPeriod.parse(period) if period else None,
+                                         filing)
     summary = outcome.summary()
     if as_json:
         render.print_json(summary)

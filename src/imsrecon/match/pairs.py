@@ -37,6 +37,13 @@ _IMS_COLS = {
     "ispendactblocked": "ims_ispendactblocked",
     "srcfilstatus": "ims_srcfilstatus",
     "tax_period": "ims_tax_period",
+    "supplier_name": "ims_supplier_name",  # GSTR-2B's trade name where a 2B record was merged in
+    "itc_availability": "itc_availability",
+    "itc_reason": "itc_reason",
+    "applicable_pct": "applicable_pct",
+    "gstr2b_period": "gstr2b_period",
+    "side": "ims_side",
+    "reverse_charge": "_ims_reverse_charge",
     "doc_class": "_ims_class",
     "recipient_gstin": "_ims_recipient",
     "fy": "_ims_fy",
@@ -85,6 +92,9 @@ def build_result(ims: pl.DataFrame, pr: pl.DataFrame, pairs: pl.DataFrame) -> pl
             pl.coalesce("_ims_class", "_pr_class").alias("doc_class"),
             pl.coalesce("_ims_recipient", "_pr_recipient").alias("recipient_gstin"),
             pl.coalesce("_ims_fy", "_pr_fy").alias("fy"),
+            # under reverse charge on either side (a GSTR-2B document, or the register row)
+            pl.when(pl.col("_ims_reverse_charge").fill_null(False) | pl.col("reverse_charge").fill_null(False))
+            .then(True).otherwise(pl.col("reverse_charge")).alias("reverse_charge"),
         )
     )
     keys = _disambiguate(df.select(matching_key_expr().alias("matching_key"), "ims_idx", "pr_idx"))
