@@ -28,12 +28,14 @@ from sqlalchemy.schema import CreateTable
 from imsrecon import __version__
 from imsrecon.store import dialect
 from imsrecon.store.schema import (
+    DECLARATION_COLUMNS,
     GENERATED,
     INDEXES,
     TABLES,
     UPLOAD_INDEXES,
     UPLOAD_TABLES,
     audit_log,
+    decisions,
     schema_version,
     utcnow,
 )
@@ -98,12 +100,19 @@ def _results_by_run(conn: Connection) -> None:
         index.create(conn, checkfirst=True)
 
 
+def _declarations(conn: Connection) -> None:
+    # a decision's ITC-reduction declaration
+    for name in DECLARATION_COLUMNS:
+        add_column_if_missing(conn, decisions, decisions.c[name])
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "tables", _create_tables),
     Migration(2, "lookup indexes; append-only audit_log", _indexes_and_audit_guard),
     Migration(3, "uploads and upload_items (upload status)", _upload_tables),
     Migration(4, "drop the unused index on documents (supplier GSTIN, number)", _drop_number_index),
     Migration(5, "results indexed by run alone", _results_by_run),
+    Migration(6, "decisions carry the ITC-reduction declaration", _declarations),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
