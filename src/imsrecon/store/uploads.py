@@ -90,11 +90,12 @@ def _inv_number(inv: Mapping[str, Any], section_key: str) -> Any:
 
 def _errors(error_report: Mapping[str, Any] | None) -> list[dict[str, Any]]:
     """The error report flattened: one entry per named document (``doc_no`` None: every document
-    of that supplier in that section)."""
+    of that supplier in that section). Section keys in any spelling (``cn``, ``b2bcn``, ``CN``);
+    a document's own ``error_cd``/``error_msg`` beat its entry's."""
     out: list[dict[str, Any]] = []
     for key, entries in (error_report or {}).items():
         section = _section(key)
-        for entry in entries or []:
+        for entry in entries if isinstance(entries, list) else []:
             base = {"section": section, "stin": _norm(entry.get("stin")),
                     "error_cd": entry.get("error_cd"), "error_msg": entry.get("error_msg")}  # fmt: skip
             invs = entry.get("inv") or []
@@ -102,7 +103,9 @@ def _errors(error_report: Mapping[str, Any] | None) -> list[dict[str, Any]]:
                 out.append({**base, "doc_no": None, "rtnprd": None})
             for inv in invs:
                 rtnprd = inv.get("rtnprd")
-                out.append({**base, "doc_no": _inv_number(inv, key), "rtnprd": None if rtnprd is None else str(rtnprd)})
+                own = {k: inv[k] for k in ("error_cd", "error_msg") if inv.get(k) not in (None, "")}
+                out.append({**base, **own, "doc_no": _inv_number(inv, key),
+                            "rtnprd": None if rtnprd is None else str(rtnprd)})  # fmt: skip
     return out
 
 
