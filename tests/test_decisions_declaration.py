@@ -357,6 +357,7 @@ def test_migration_6_adds_the_declaration_to_existing_decisions(tmp_path: Path) 
     with engine.begin() as conn:  # as version 5 made the tables
         for name in ("itc_red_req", "decl_igst", "decl_cgst", "decl_sgst", "decl_cess"):
             conn.execute(text(f"ALTER TABLE decisions DROP COLUMN {name}"))
+        conn.execute(text("ALTER TABLE upload_items DROP COLUMN status_at"))
         assert {c["name"] for c in inspect(conn).get_columns("decisions")} == old
         conn.execute(text("INSERT INTO decisions (matching_key, action, decided_at) "
                           "VALUES ('K1', 'Accept', '2025-01-01 00:00:00.000000')"))
@@ -365,6 +366,7 @@ def test_migration_6_adds_the_declaration_to_existing_decisions(tmp_path: Path) 
         with w._engine.connect() as conn:
             assert migrations.current_version(conn) == migrations.SCHEMA_VERSION >= 6
             assert {c["name"] for c in inspect(conn).get_columns("decisions")} == old | set(schema.DECLARATION_COLUMNS)
+            assert "status_at" in {c["name"] for c in inspect(conn).get_columns("upload_items")}
         latest = _latest(w)
         assert latest["K1"]["action"] == "Accept" and latest["K1"]["itc_red_req"] is None
         w.record_decisions([("K1", "Accept", None, None, "Y")], "tester", "cli")

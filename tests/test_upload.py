@@ -77,7 +77,7 @@ def row(rec: dict[str, Any] | None, new_action: str | None, section: str = "b2b"
 
 
 # columns the caller adds beside the document schema (plan_upload reads them)
-EXTRA = ("new_action", "matching_key")
+EXTRA = ("new_action", "matching_key", "portal_action", "portal_action_from", "upload_processing")
 
 
 def frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
@@ -315,9 +315,9 @@ def test_refusal_rule(case: str):
 
 
 def test_every_rule_is_tried():
-    tried = {rule for *_, rules in CASES.values() for rule in rules} | {"duplicate_document"}
+    tried = {rule for *_, rules in CASES.values() for rule in rules} | {"duplicate_document", "upload_in_progress"}
     structural = {"unknown_action", "no_current_action", "not_ims", "no_portal_record", "unknown_section",
-                  "other_recipient", "duplicate_document"}  # fmt: skip
+                  "other_recipient", "duplicate_document", "upload_in_progress"}  # fmt: skip
     assert tried == set(UPLOAD_RULES) | structural
     # the rules on how a decision names its declaration are tried in test_decisions_declaration
     assert set(RULES) - set(UPLOAD_RULES) == {"decl_partial_heads_missing", "decl_amounts_with_full"}
@@ -328,6 +328,58 @@ def test_a_missing_declaration_says_how_to_decide_one():
     [problem] = p.problems
     assert problem.rule == "itc_red_req_missing" and "IMSSAV0054" in problem.message
     assert "imsrecon decide IMS/B2BCN/S1/CN1/2025-26 --action accept --itc-reduction full|partial|none" in problem.message
+
+
+# --- the portal's action now (set by an upload after the download) -------------------------------
+
+
+def test_the_portal_action_set_by_an_upload_is_prev_status_and_an_equal_action_is_skipped():
+    rows = [row(record("b2b", "N", 1), "A", portal_action="A", portal_action_from="upload 3 (SAVE-1.json)"),
+            row(record("b2b", "N", 2), "R", portal_action="A", portal_action_from="upload 3 (SAVE-1.json)"),
+            row(record("b2b", "A", 3), "N", portal_action="P", portal_action_from="upload 4 (SAVE-2.json)"),
+            row(record("b2b", "N", 4), "A", portal_action=None)]  # fmt: skip
+    p = plan(rows)
+    assert p.problems == []
+    assert p.skipped["doc_no"].to_list() == ["B2B-1"]
+    assert p.skipped["reason"].item() == "action already Accept (A) on the portal, set by upload 3 (SAVE-1.json)"
+    sent = {r["inum"]: (r.get("action"), r["prev_status"]) for r in all_records(p)}
+    assert sent == {"B2B-2": ("R", "A"), "B2B-3": (None, "P"), "B2B-4": ("A", "N")}
+
+
+def test_a_document_of_an_upload_still_processing_is_refused():
+    rows = [row(record("b2b", "N", 1), "A", upload_processing="upload 2 (SAVE-1.json)"),
+            row(record("b2b", "A", 2), "A", upload_processing="upload 2 (SAVE-1.json)"),  # even when unchanged
+            row(record("b2b", "N", 3), "A", upload_processing=None)]  # fmt: skip
+    p = plan(rows)
+    assert [(pr.doc_no, pr.rule) for pr in p.problems] == [("B2B-1", "upload_in_progress"), ("B2B-2", "upload_in_progress")]
+    assert "upload 2 (SAVE-1.json)" in p.problems[0].message and "imsrecon upload-status" in p.problems[0].message
+    assert [r["inum"] for r in all_records(p)] == ["B2B-3"] and p.skipped.height == 0
+
+
+def test_new_values_are_set_in_the_downloaded_spelling():
+    rec = record("b2bcn", "N", **CN) | {"itc_red_req": "N", "decl_cgst": "0.00", "decl_sgst": "0.00"}  # snake_case
+    rec.pop("isItcRedReqBlocked")
+    p = plan([row(rec, "A", "b2bcn", itc_red_req="Y", decl_cgst=20.004, decl_sgst=20.0, remarks="part")])
+    assert p.problems == []
+    out = p.save_records["b2bcn"][0]
+    assert (out["itc_red_req"], out["decl_cgst"], out["decl_sgst"], out["remarks"]) == ("Y", "20.00", "20.00", "part")
+    assert "itcRedReq" not in out and "declCgst" not in out
+    assert list(out)[-1] == "prev_status" and out["action"] == "A"
+
+
+def test_duplicates_are_refused_both_times():
+    rec = record("b2b", "N")
+    p = plan([row(rec, "A"), row(rec, "R"), row(record("b2b", "N", 2), "A")])
+    assert [(pr.rule, pr.new_action) for pr in p.problems] == [("duplicate_document", "A"), ("duplicate_document", "R")]
+    assert [r["inum"] for r in p.save_records["b2b"]] == ["B2B-2"]
+
+
+def test_recipient_and_columns_are_checked():
+    with pytest.raises(ValueError, match="15-character"):
+        plan_upload(frame([row(record(), "A")]), "27AAPFU0939")
+    with pytest.raises(ValueError, match="new_action"):
+        plan_upload(frame([row(record(), "A")]).drop("new_action"), R)
+    assert plan_upload(frame([row(record(), "A")]), " 27aapfu0939f1zv ").recipient_gstin == R
 
 
 # --- skipped ----------------------------------------------------------------------------------------

@@ -71,6 +71,7 @@ def test_migration_from_version_2_keeps_data(tmp_path: Path) -> None:
         with ws._engine.connect() as conn:
             assert migrations.current_version(conn) == migrations.SCHEMA_VERSION >= 3
             assert inspect(conn).has_table("uploads") and inspect(conn).has_table("upload_items")
+            assert "status_at" in {c["name"] for c in inspect(conn).get_columns("upload_items")}
         assert ws.imports()["file_name"].to_list() == ["old.json"]
         assert uploads(ws).height == 0 and upload_items(ws).height == 0
 
@@ -268,3 +269,64 @@ HINT_WORDS = {"IMSSAV0010": "download IMS again", "IMSSAV0054": "--itc-reduction
 def test_every_known_error_code_has_a_hint(code: str) -> None:
     assert HINT_WORDS[code] in hint(code) and hint(f" {code.lower()} ") == hint(code)
     assert hint("IMSSAV9999") is None and set(HINTS) == set(HINT_WORDS)
+
+
+def test_a_status_time_is_kept_per_document_and_moves_only_when_the_status_changes(tmp_path: Path) -> None:
+    db = _exported(tmp_path)
+    _status(tmp_path, db, {"status_cd": "IP"})
+    with Workspace.open(db) as ws:
+        first = dict(upload_items(ws).select("doc_no", "status_at").iter_rows())
+    _status(tmp_path, db, {"status_cd": "IP"})  # the same answer again: no change, no new time
+    with Workspace.open(db) as ws:
+        assert dict(upload_items(ws).select("doc_no", "status_at").iter_rows()) == first
+    _status(tmp_path, db, {"status_cd": "PE", "error_report": {"b2b": [
+        {"stin": R, "error_cd": "IMSSAV0010", "error_msg": "x", "inv": [{"inum": "U-1"}]}]}})  # fmt: skip
+    with Workspace.open(db) as ws:
+        items = upload_items(ws)
+    later = dict(items.select("doc_no", "status_at").iter_rows())
+    assert all(v is not None for v in first.values())
+    assert all(later[d] > first[d] for d in ("U-2", "U-3", "U-4"))  # processing -> uploaded
+    assert later["U-1"] > first["U-1"]  # processing -> failed
+
+
+def _export_again(tmp: Path, db: str, name: str) -> tuple[dict, dict[str, dict]]:
+    result = runner.invoke(app, ["export-upload", "--out", str(tmp / name), "--with-recommendations", "--db", db,
+                                 "--json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    save = tmp / name / "SAVE-1.json"
+    records = json.loads(save.read_text())["data"]["invdata"]["b2b"] if save.exists() else []
+    return json.loads(result.output), {r["inum"]: r for r in records}
+
+
+def test_after_an_upload_only_a_newer_download_sets_the_portal_action_again(tmp_path: Path) -> None:
+    db = _exported(tmp_path)
+    _status(tmp_path, db, {"status_cd": "P"})
+    summary, records = _export_again(tmp_path, db, "again")
+    assert records == {} and summary["unchanged"] == 4  # uploaded with the same action: not sent again
+
+    # a newer download: U-2's Pending did not stick (the supplier edited it), the rest as uploaded
+    ims = json.loads((tmp_path / "ims.json").read_text())
+    now = {"U-1": "A", "U-2": "N", "U-3": "R", "U-4": "P"}
+    for r in ims["data"]["b2b"]:
+        r["action"], r["hash"] = now[r["inum"]], r["hash"] + "-edited"
+    (tmp_path / "ims2.json").write_text(json.dumps(ims))
+    done = runner.invoke(app, ["reconcile", "--ims", str(tmp_path / "ims2.json"), "--pr", str(tmp_path / "pr.csv"),
+                               "--gstin", R, "--db", db])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    summary, records = _export_again(tmp_path, db, "newer")
+    assert {k: (r["action"], r["prev_status"]) for k, r in records.items()} == {"U-2": ("P", "N")}
+
+
+def test_documents_of_an_upload_still_processing_are_held_back(tmp_path: Path) -> None:
+    db = _exported(tmp_path)
+    _status(tmp_path, db, {"status_cd": "IP"})
+    summary, records = _export_again(tmp_path, db, "again")
+    assert records == {} and summary["refused"] == 4
+    with (tmp_path / "again" / "precheck.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert {r["rule"] for r in rows} == {"upload_in_progress"}
+    assert all("upload 1 (SAVE-1.json)" in r["message"] and "imsrecon upload-status" in r["message"] for r in rows)
+    _status(tmp_path, db, {"status_cd": "PE", "error_report": {"b2b": [
+        {"stin": R, "error_cd": "IMSSAV0015", "error_msg": "in progress", "inv": [{"inum": "U-3"}]}]}})  # fmt: skip
+    summary, records = _export_again(tmp_path, db, "known")
+    assert {k: r["prev_status"] for k, r in records.items()} == {"U-3": "N"}  # only the failed one, again

@@ -4,7 +4,9 @@ recommendations.
 What is sent for each document (domain doc §4–§5):
 
 * the action: the latest decision, else (with ``with_recommendations``) the recommendation;
-* ``prev_status``: the downloaded action; a document already at that action is not sent;
+* ``prev_status``: the portal's action now (:func:`imsrecon.upload_state.portal_action_now`: the
+  download's, or the action a later successful upload set); a document already at that action is
+  not sent; one the portal is still processing an upload of is refused until its status is known;
 * the ITC-reduction declaration: the decision's (full: ``itcRedReq`` Y; partial: Y with the
   declared heads; none: N). An undecided credit note accepted on the recommendation's word carries
   the recommendation's full declaration (as ``imsrecon decide --all-recommended`` records it);
@@ -26,7 +28,9 @@ from imsrecon.exporters.upload_rules import HEADS
 from imsrecon.issues import InputFileError
 from imsrecon.model import DOCUMENT_SCHEMA
 from imsrecon.sections import ACTION_CODES
+from imsrecon.store.uploads import upload_history
 from imsrecon.store.workspace import Workspace
+from imsrecon.upload_state import portal_action_now
 from imsrecon.workflow import stored_run
 
 
@@ -60,8 +64,13 @@ def _code(word: pl.Expr) -> pl.Expr:
 
 
 def _documents(ws: Workspace, ims_ids: list[int]) -> pl.DataFrame:
-    """The run's IMS documents."""
-    return ws.load_documents(ims_ids).drop("document_id") if ims_ids else pl.DataFrame(schema=DOCUMENT_SCHEMA)
+    """The run's IMS documents, each with ``imported_at`` (when its download was imported)."""
+    when = dict(ws.imports().select("id", "imported_at").iter_rows())
+    frames = [ws.load_documents([i]).drop("document_id").with_columns(
+        pl.lit(when.get(i), pl.Datetime("us", "UTC")).alias("imported_at")) for i in ims_ids]  # fmt: skip
+    if not frames:
+        return pl.DataFrame(schema={**DOCUMENT_SCHEMA, "imported_at": pl.Datetime("us", "UTC")})
+    return pl.concat(frames)
 
 
 def _declared(keyed: pl.DataFrame) -> pl.DataFrame:
@@ -84,8 +93,8 @@ def export_upload(
     actor: str = "cli", max_bytes: int = 4_000_000,
 ) -> UploadOutcome | None:
     """Write SAVE/RESET files (and precheck.csv) for every IMS document of the run whose decided
-    (or, with ``with_recommendations``, recommended) action differs from its action on the portal.
-    None when the workspace has no run."""
+    (or, with ``with_recommendations``, recommended) action differs from its action on the portal
+    now. None when the workspace has no run."""
     run = stored_run(ws, run_id)
     if run is None:
         return None
@@ -103,6 +112,7 @@ def export_upload(
         action = pl.coalesce(action, pl.col("_recommended"))
     wanted = wanted.with_columns(action.alias("new_action")).filter(pl.col("new_action").is_not_null())
     docs = _documents(ws, json.loads(run["ims_import_ids"]))
+    docs = portal_action_now(docs, upload_history(ws))
     keyed = docs.join(
         wanted.select(
             pl.col("ims_file").alias("src_file"), "ims_section", pl.col("ims_row").alias("src_row"),
@@ -115,7 +125,7 @@ def export_upload(
     keyed = _declared(with_full_declarations(keyed.with_columns(
         pl.when(pl.col("new_action") == "A").then(pl.lit("Accept")).alias("_accept")), "_accept"))
     helpers = ["_decided", "match_status", "_declare_full", "_accept", "_itc", *(f"_{c}" for c in DECL_COLUMNS),
-               "_recommended_full"]  # fmt: skip
+               "_recommended_full", "imported_at"]  # fmt: skip
     plan = plan_upload(keyed.drop(helpers), _recipient(run, result))
     files = write_upload(plan, out_dir, max_bytes)
     _record_uploads(ws, run_id, files)

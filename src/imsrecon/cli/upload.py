@@ -26,10 +26,13 @@ def export_upload(
     as_json: JsonOption = False,
 ) -> None:
     """Write the portal's SAVE and RESET files for every document whose action changes, each split
-    below 4 MB and checked against the portal's rules first. Documents the portal would refuse are
-    left out and listed in precheck.csv with what to do — among them an accepted credit note
-    without an ITC-reduction declaration (decide one with `imsrecon decide KEY --action accept
-    --itc-reduction …`). SAVE-n/RESET-n files of an earlier export in the folder are replaced."""
+    below 4 MB and checked against the portal's rules first. prev_status is the portal's action
+    now: the download's, or the one a later successful upload set (documents already uploaded with
+    the same action are not sent again). Documents the portal would refuse are left out and listed
+    in precheck.csv with what to do — among them an accepted credit note without an ITC-reduction
+    declaration (decide one with `imsrecon decide KEY --action accept --itc-reduction …`) and a
+    document of an upload still being processed. SAVE-n/RESET-n files of an earlier export in the
+    folder are replaced."""
     from imsrecon.workflow_upload import export_upload as export
 
     with _user_errors():

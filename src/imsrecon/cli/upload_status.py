@@ -24,7 +24,9 @@ def upload_status(
     as_json: JsonOption = False,
 ) -> None:
     """Apply the portal's answer for an upload (status P, PE, ER or IP) to its documents: uploaded,
-    processing or failed with the portal's error and what to do about it. `imsrecon report
+    processing or failed with the portal's error and what to do about it. Documents uploaded are
+    not sent again by `imsrecon export-upload`, whose prev_status then is the action they were
+    uploaded with; processing ones are held back until their status is known. `imsrecon report
     --errors` lists the failures."""
     from imsrecon.workflow_upload_status import apply_upload_status
 

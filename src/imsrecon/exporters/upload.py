@@ -5,9 +5,12 @@ columns ``new_action`` (``A``/``R``/``P``, or ``N`` to go back to No action) and
 send: ``remarks``, ``itc_red_req``, ``decl_igst``/``decl_cgst``/``decl_sgst``/``decl_cess``. Those
 share the names of the documents' own parsed columns, so a value equal to the downloaded one (or
 null) changes nothing; only a *different* value counts as a change and is checked and sent.
+Optional columns: ``portal_action`` (the portal's action now, when a later successful upload set
+it: it beats the downloaded one) with ``portal_action_from`` (which upload), and
+``upload_processing`` (an upload of the document the portal is still processing: refused).
 
 Each record of a request is the downloaded record (``portal_record``) echoed key by key, without
-``hash``, with ``prev_status`` = the downloaded ``action`` and, on SAVE, ``action`` = the new one.
+``hash``, with ``prev_status`` = the portal's action now and, on SAVE, ``action`` = the new one.
 A record already at the new action is skipped. A document the portal would refuse is reported as
 an :class:`UploadProblem` (see :data:`~imsrecon.exporters.upload_rules.RULES`) and kept out of
 the files.
@@ -92,8 +95,9 @@ def _parse_record(text: Any) -> dict[str, Any] | None:
 
 
 def _current_action(row: dict[str, Any], rec: dict[str, Any] | None) -> str | None:
-    """The downloaded action: the record's own, else the parsed column."""
-    for value in ((rec or {}).get("action"), row.get("action")):
+    """The portal's action now: set by a later upload (``portal_action``), else the downloaded
+    one (the record's own, else the parsed column)."""
+    for value in (row.get("portal_action"), (rec or {}).get("action"), row.get("action")):
         if isinstance(value, str) and value.strip().upper() in ACTIONS:
             return value.strip().upper()
     return None
@@ -134,10 +138,18 @@ def plan_upload(docs_with_actions: pl.DataFrame, recipient_gstin: str) -> Upload
         if current is None:
             refuse(row, "no_current_action", "the downloaded action (A/R/P/N) is unknown: download again")
             continue
+        if row.get("upload_processing"):
+            refuse(row, "upload_in_progress", f"{row['upload_processing']} with this document is still being "
+                   "processed by the portal: apply its request status (`imsrecon upload-status --from "
+                   "RESPONSE.json --upload ID`) before sending the document again", current)  # fmt: skip
+            continue
         d = Doc(row, section, rec or {}, new, current)
         if new == current:
-            extra = "; the new remarks / ITC declaration are not sent" if d.new_remarks or d.new_itc else ""
-            skipped.append((i, f"action already {ACTIONS[current]} ({current}){extra}"))
+            by = f" on the portal, set by {row['portal_action_from']}" if row.get("portal_action_from") else ""
+            # against the download: what that upload sent is not known here
+            changed = (d.new_remarks or d.new_itc) and not by
+            extra = "; the new remarks / ITC declaration are not sent" if changed else ""
+            skipped.append((i, f"action already {ACTIONS[current]} ({current}){by}{extra}"))
             continue
         structural = [
             ("not_ims", "not an IMS document", row.get("side") not in (None, "ims")),

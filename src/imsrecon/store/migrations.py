@@ -37,6 +37,7 @@ from imsrecon.store.schema import (
     audit_log,
     decisions,
     schema_version,
+    upload_items,
     utcnow,
 )
 
@@ -100,10 +101,11 @@ def _results_by_run(conn: Connection) -> None:
         index.create(conn, checkfirst=True)
 
 
-def _declarations(conn: Connection) -> None:
-    # a decision's ITC-reduction declaration
+def _declarations_and_item_times(conn: Connection) -> None:
+    # a decision's ITC-reduction declaration; when an uploaded document's status last changed
     for name in DECLARATION_COLUMNS:
         add_column_if_missing(conn, decisions, decisions.c[name])
+    add_column_if_missing(conn, upload_items, upload_items.c.status_at)
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -112,7 +114,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "uploads and upload_items (upload status)", _upload_tables),
     Migration(4, "drop the unused index on documents (supplier GSTIN, number)", _drop_number_index),
     Migration(5, "results indexed by run alone", _results_by_run),
-    Migration(6, "decisions carry the ITC-reduction declaration", _declarations),
+    Migration(6, "decisions carry the ITC-reduction declaration; upload items their status time",
+              _declarations_and_item_times),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

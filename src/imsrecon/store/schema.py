@@ -285,6 +285,7 @@ upload_items = Table(
     Column("status", Text, nullable=False),  # not uploaded, processing, uploaded, failed
     Column("error_cd", Text),
     Column("error_msg", Text),
+    Column("status_at", UTCDateTime, nullable=True),  # when the status last changed (migration 6)
 )
 
 UPLOAD_TABLES = (uploads, upload_items)
