@@ -253,6 +253,9 @@ RULES: dict[str, tuple[Callable[[Doc], bool], Callable[[Doc], str]]] = {
 }  # fmt: skip
 
 _DECISION_ONLY = ("decl_partial_heads_missing", "decl_amounts_with_full")
+# The rules that apply only where a declaration is given (the row's fields they read)
+_DECLARATION_RULES = frozenset(r for r in RULES if r.startswith(("itc_red_req_", "decl_")) and r != "itc_red_req_missing")
+_DECLARING = ("itc_reduction", "itc_red_req", *HEADS)
 # What the upload checks: every rule but those on how a decision names its declaration.
 UPLOAD_RULES = tuple(r for r in RULES if r not in _DECISION_ONLY)
 # What a decision is checked against before any upload: they need no downloaded record. A missing
@@ -274,5 +277,7 @@ def action_problems(
     if section is None:
         return [("unknown_section", f"section {ims_section!r} is not an IMS section")]
     row = {**(values or {}), "ispendactblocked": ispendactblocked, "remarks": remarks}
+    if not any(row.get(c) is not None for c in _DECLARING):  # every declaration rule needs one: skip them
+        rules = tuple(r for r in rules if r not in _DECLARATION_RULES)
     d = Doc(row, section, {}, new_action, "")
     return [(rule, RULES[rule][1](d)) for rule in rules if RULES[rule][0](d)]
