@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 import polars as pl
 from sqlalchemy import func, insert, select
 
+from imsrecon.sections import SECTIONS, DocClass
 from imsrecon.store import dialect
 from imsrecon.store.schema import (
     DECLARATION_COLUMNS,
@@ -31,7 +32,7 @@ from imsrecon.store.schema import (
 
 _FIELDS = ("action", "remarks", "decided_by", "decided_at", "source", "run_id", *DECLARATION_COLUMNS)
 # the sections whose documents may carry an ITC-reduction declaration (credit notes, amendments)
-_DECLARING_SECTIONS = ("b2bcn", "b2bcna", "b2ba", "b2bdna", "ecoma")
+_DECLARING_SECTIONS = tuple(k for k, s in SECTIONS.items() if s.doc_class is DocClass.CREDIT_NOTE or s.is_amendment)
 
 
 class DecisionRow(NamedTuple):
