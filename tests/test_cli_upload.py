@@ -72,9 +72,8 @@ def test_export_upload_from_decisions_with_reset_and_refusal(tmp_path):
         assert "export_upload" in ws.audit_log()["event"].to_list()
 
 
-def test_accepting_a_credit_note_the_books_hold_declares_the_reduction(tmp_path):
-    """Domain doc §4: the ITC-reduction declaration goes with Accept of a credit note, only where
-    the record does not block it; a note the books do not hold declares nothing."""
+def _notes(tmp_path):
+    """CN-1 and CN-2 booked (CN-2's record blocks a declaration), CN-3 not booked."""
 
     def note(no, tv, blocked="N"):
         return {"stin": R, "nt_num": no, "nt_dt": "05-04-2025", "val": tv * 1.18, "pos": "27", "txval": tv,
@@ -95,15 +94,48 @@ def test_accepting_a_credit_note_the_books_hold_declares_the_reduction(tmp_path)
 
     with Workspace.open(db) as ws:
         result = ws.load_result()
-        keys = dict(zip(result["ims_doc_no"], result["matching_key"], strict=True))
-        assert dict(zip(result["ims_doc_no"], result["match_status"], strict=True)) == {
-            "CN-1": "exact", "CN-2": "exact", "CN-3": "missing_in_pr"}
+    assert dict(zip(result["ims_doc_no"], result["match_status"], strict=True)) == {
+        "CN-1": "exact", "CN-2": "exact", "CN-3": "missing_in_pr"}
+    return db, dict(zip(result["ims_doc_no"], result["matching_key"], strict=True))
+
+
+def _export(tmp_path, db, name, *extra):
+    out = tmp_path / name
+    done = runner.invoke(app, ["export-upload", "--out", str(out), "--db", db, "--json", *extra])
+    assert done.exit_code == 0, done.output
+    save = out / "SAVE-1.json"
+    records = {r["nt_num"]: r for r in json.loads(save.read_text())["data"]["invdata"]["b2bcn"]} if save.exists() else {}
+    return json.loads(done.output), records
+
+
+def test_an_accepted_credit_note_is_sent_only_with_a_decided_declaration(tmp_path):
+    """Domain doc §4: itcRedReq is mandatory on Accept of a credit note unless the record blocks
+    it (IMSSAV0054); nothing is declared without a decision saying so."""
+    from imsrecon.store.workspace import Workspace
+
+    db, keys = _notes(tmp_path)
     assert runner.invoke(app, ["decide", keys["CN-1"], keys["CN-2"], keys["CN-3"], "--action", "accept",
                                "--db", db]).exit_code == 0
-    out = tmp_path / "up"
-    summary = json.loads(runner.invoke(app, ["export-upload", "--out", str(out), "--db", db, "--json"]).output)
+    summary, records = _export(tmp_path, db, "up1")
+    assert sorted((p["doc_no"], p["rule"]) for p in summary["problems"]) == [
+        ("CN-1", "itc_red_req_missing"), ("CN-3", "itc_red_req_missing")]  # books hold it or not: no silent default
+    assert summary["reductions_declared"] == 0 and list(records) == ["CN-2"]
+    assert "itcRedReq" not in records["CN-2"]  # the record blocks a declaration
+
+    # the recommendations, made decisions: the full declaration recorded, visible and reviewable
+    assert runner.invoke(app, ["decide", "--all-recommended", "--db", db]).exit_code == 0
+    with Workspace.open(db) as ws:
+        latest = {r["matching_key"]: (r["action"], r["itc_red_req"]) for r in ws.latest_decisions().iter_rows(named=True)}
+    assert latest == {keys["CN-1"]: ("Accept", "Y"), keys["CN-2"]: ("Accept", None), keys["CN-3"]: ("Reject", None)}
+    summary, records = _export(tmp_path, db, "up2")
     assert summary["refused"] == 0 and summary["reductions_declared"] == 1
-    records = {r["nt_num"]: r for r in json.loads((out / "SAVE-1.json").read_text())["data"]["invdata"]["b2bcn"]}
-    assert records["CN-1"]["action"] == "A" and records["CN-1"]["itcRedReq"] == "Y"
-    assert records["CN-2"]["action"] == "A" and "itcRedReq" not in records["CN-2"]  # blocked: not declared
-    assert records["CN-3"]["action"] == "A" and "itcRedReq" not in records["CN-3"]  # not in the books
+    assert (records["CN-1"]["action"], records["CN-1"]["itcRedReq"]) == ("A", "Y")
+    assert "declCgst" not in records["CN-1"] and "itcRedReq" not in records["CN-2"]
+    assert records["CN-3"]["action"] == "R" and "itcRedReq" not in records["CN-3"]
+
+
+def test_export_with_recommendations_carries_the_recommended_declaration(tmp_path):
+    db, _ = _notes(tmp_path)
+    summary, records = _export(tmp_path, db, "up", "--with-recommendations")
+    assert summary["refused"] == 0 and (summary["reductions_declared"], summary["reductions_recommended"]) == (0, 1)
+    assert records["CN-1"]["itcRedReq"] == "Y" and "itcRedReq" not in records["CN-2"]

@@ -270,7 +270,9 @@ def test_excel_round_trip(tmp_path, reconciled):
     wb = openpyxl.load_workbook(recon)
     exact = wb["Exact"]
     header = [c.value for c in exact[1]]
-    assert header[-4:] == ["decision", "remarks", "suggested_decision", "suggestion_reason"] and header[: len(RESULT_COLUMNS)] == RESULT_COLUMNS
+    assert header[len(RESULT_COLUMNS):] == ["decision", "remarks", "itc_reduction", "reduce_igst", "reduce_cgst",
+                                            "reduce_sgst", "reduce_cess", "suggested_decision", "suggestion_reason"]
+    assert header[: len(RESULT_COLUMNS)] == RESULT_COLUMNS
     letter = openpyxl.utils.get_column_letter(header.index("decision") + 1)
     dropdowns = {str(dv.sqref): dv.formula1 for dv in exact.data_validations.dataValidation}
     assert dropdowns[f"{letter}2:{letter}{exact.max_row}"] == '"' + ",".join(DECISION_ACTIONS) + '"'

@@ -353,7 +353,8 @@ def test_xlsx_layout(tmp_path: Path) -> None:
         ws = wb[name]
         assert ws.freeze_panes == "A2" and ws.auto_filter.ref and ws["A1"].font.b
         assert ws.column_dimensions["A"].width >= len("match_status")
-        dv, decision_dv = ws.data_validations.dataValidation
+        dv, decision_dv, itc_dv = ws.data_validations.dataValidation
+        assert itc_dv.type == "list" and itc_dv.formula1 == '"Full,Partial,None"'
         assert dv.type == "list" and dv.formula1 == '"Accept,Reject,Pending,No action"'
         assert re.fullmatch(rf"{action_col}2(:{action_col}\d+)?", str(dv.sqref))
         assert decision_dv.type == "list" and decision_dv.formula1 == dv.formula1

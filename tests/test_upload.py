@@ -21,6 +21,7 @@ from imsrecon.exporters.sanitize import neutralise_frame
 from imsrecon.exporters.upload import (
     MAX_REMARKS,
     RULES,
+    UPLOAD_RULES,
     UploadPlan,
     plan_upload,
     precheck_frame,
@@ -30,7 +31,7 @@ from imsrecon.exporters.upload_schema import dumps, envelope, split_invdata, val
 from imsrecon.importers.base import ImportOptions
 from imsrecon.importers.ims_json import ImsJsonImporter
 from imsrecon.model import conform
-from imsrecon.sections import FIELD_ALIASES, SECTIONS, UPLOAD_SECTION_KEYS
+from imsrecon.sections import FIELD_ALIASES, SECTIONS, UPLOAD_SECTION_KEYS, DocClass
 
 R = "27AAPFU0939F1ZV"  # recipient
 S1 = "29AAGCB1286Q1Z0"
@@ -75,10 +76,15 @@ def row(rec: dict[str, Any] | None, new_action: str | None, section: str = "b2b"
     return base | cols | {"new_action": new_action}
 
 
+# columns the caller adds beside the document schema (plan_upload reads them)
+EXTRA = ("new_action", "matching_key", "portal_action", "portal_action_from", "upload_processing")
+
+
 def frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
-    docs = conform(pl.DataFrame([{k: v for k, v in r.items() if k != "new_action"} for r in rows],
+    docs = conform(pl.DataFrame([{k: v for k, v in r.items() if k not in EXTRA} for r in rows],
                                 infer_schema_length=None))  # fmt: skip
-    return docs.with_columns(pl.Series("new_action", [r["new_action"] for r in rows], dtype=pl.String))
+    extra = [c for c in EXTRA if any(c in r for r in rows)]
+    return docs.with_columns(pl.Series(c, [r.get(c) for r in rows], dtype=pl.String) for c in extra)
 
 
 def plan(rows: list[dict[str, Any]]) -> UploadPlan:
@@ -103,6 +109,8 @@ def golden_rows() -> list[dict[str, Any]]:
         row(record("b2bdna", "N"), "P", "b2bdna"),
         row(cn, "A", "b2bcn", remarks="ITC availed only in part", itc_red_req="Y", decl_cgst=20.0, decl_sgst=20.0),
         row(record("b2bcn", "R", 2, remarks="not received"), "N", "b2bcn"),  # reset keeps the remark
+        row(record("b2bcn", "N", 3, **CN), "A", "b2bcn", itc_red_req="N", remarks="ITC never availed"),  # no reduction
+        row(record("b2bcn", "P", 4, **CN), "A", "b2bcn"),  # refused: accepted without a declaration (IMSSAV0054)
         row(record("b2bcna", "A", tax=9.5), "P", "b2bcna"),
         row(record("ecom", "N", stin=S2), "P", "ecom"),
         row(record("ecoma", "R", stin=S2), "A", "ecoma"),
@@ -133,14 +141,20 @@ def test_import_then_upload_echoes_the_downloaded_file(tmp_path: Path):
     raw = json.loads((DATA / "ims_portal.json").read_text())["data"]
     docs = ImsJsonImporter().read(DATA / "ims_portal.json", ImportOptions(recipient_gstin=R)).documents
     flip = {"N": "A", "A": "N", "P": "A"}
-    p = plan_upload(docs.with_columns(pl.col("action").replace_strict(flip).alias("new_action")), R)
+    docs = docs.with_columns(pl.col("action").replace_strict(flip).alias("new_action"))
+    p = plan_upload(docs, R)  # the credit-note amendment downloaded without itcRedReq cannot be accepted as it is
+    assert [(pr.section, pr.rule) for pr in p.problems] == [("b2bcna", "itc_red_req_missing")]
+    declared = pl.when(pl.col("ims_section") == "b2bcna").then(pl.lit("Y")).otherwise("itc_red_req")
+    p = plan_upload(docs.with_columns(declared.alias("itc_red_req")), R)  # a full declaration decided
     assert p.problems == [] and p.skipped.height == 0
     originals = {json.dumps({k: v for k, v in r.items() if k not in ("hash", "action")}, sort_keys=True): r
                  for recs in raw.values() for r in recs}  # fmt: skip
     written = all_records(p)
     assert len(written) == docs.height == 10  # every section, two b2b
+    assert p.save_records["b2bcna"][0]["itcRedReq"] == "Y"
     for rec in written:
-        key = json.dumps({k: v for k, v in rec.items() if k not in ("prev_status", "action")}, sort_keys=True)
+        added = ("prev_status", "action", "itcRedReq") if "declCgst" in rec else ("prev_status", "action")
+        key = json.dumps({k: v for k, v in rec.items() if k not in added}, sort_keys=True)
         original = originals[key]  # every downloaded field kept, nothing added but action / prev_status
         assert rec["prev_status"] == original["action"]
         new = flip[original["action"]]
@@ -170,6 +184,8 @@ def documents(draw: st.DrawFn) -> tuple[dict[str, Any], str, str]:
     # the action and hash sit wherever the portal put them
     items = list(rec.items())
     items.insert(draw(st.integers(0, len(items))), ("action", current))
+    if new == "A" and SECTIONS[section].doc_class is DocClass.CREDIT_NOTE:  # accepted with a declaration
+        items.insert(draw(st.integers(0, len(items))), ("itcRedReq", draw(st.sampled_from(["Y", True]))))
     if draw(st.booleans()):
         items.insert(draw(st.integers(0, len(items))), ("hash", draw(st.text(max_size=10))))
     return dict(items), section, new
@@ -215,7 +231,19 @@ CASES: dict[str, tuple[str, dict, str, str | None, dict, list[str]]] = {
     "remarks_blocked_record_only": ("b2b", {"isRemarksBlocked": "Y"}, "N", "R", {"remarks": "x", "is_remarks_blocked": None},
                                     ["remarks_blocked"]),
     "pending_allowed": ("b2bcn", {"ispendactblocked": "N"}, "N", "P", {}, []),
-    "blocked_pending_but_accept": ("b2bcn", {"ispendactblocked": "Y"}, "N", "A", {}, []),
+    "blocked_pending_but_accept": ("b2bcn", {"ispendactblocked": "Y"}, "N", "A", {"itc_red_req": "Y"}, []),
+    # accepting a specified record needs a declaration (IMSSAV0054), unless the record blocks it
+    "accept_credit_note_undeclared": ("b2bcn", CN, "N", "A", {}, ["itc_red_req_missing"]),
+    "accept_cn_amendment_undeclared": ("b2bcna", {}, "P", "A", {}, ["itc_red_req_missing"]),
+    "accept_marked_amendment_undeclared": ("b2bdna", {"isItcRedReqBlocked": "N"}, "N", "A", {}, ["itc_red_req_missing"]),
+    "accept_unmarked_amendment_undeclared": ("b2ba", {}, "N", "A", {}, []),
+    "accept_blocked_undeclared": ("b2bcn", CN | {"isItcRedReqBlocked": "Y"}, "N", "A", {}, []),
+    "accept_blocked_other_spelling": ("b2bcn", {"itcRedReqBlocked": True}, "N", "A", {"is_itc_red_req_blocked": None},
+                                      []),
+    "accept_declared_in_download": ("b2bcn", CN | {"itcRedReq": "N", "remarks": "reversed"}, "N", "A", {}, []),
+    "accept_declared_in_download_bool": ("b2bcn", CN | {"itcRedReq": True}, "P", "A", {"itc_red_req": None}, []),
+    "reject_credit_note_undeclared": ("b2bcn", CN, "N", "R", {}, []),
+    "pending_credit_note_undeclared": ("b2bcn", CN, "A", "P", {}, []),
     **{f"reject_{s}": (s, {}, "N", "R", {}, ["reject_import_of_goods"]) for s in ("impg", "impga", "impgsez", "impgseza")},
     "impg_pending": ("impg", {}, "N", "P", {}, []),
     "impg_accept": ("impgsez", {}, "P", "A", {}, []),
@@ -259,8 +287,11 @@ CASES: dict[str, tuple[str, dict, str, str | None, dict, list[str]]] = {
     "nil_n_without_remarks": ("b2bcn", CN, "N", "A", {"itc_red_req": "N"}, ["decl_without_remarks"]),
     "nil_n_with_remarks": ("b2bcn", CN, "N", "A", {"itc_red_req": "N", "remarks": "ITC never availed"}, []),
     "amounts_with_n": ("b2bcn", CN, "N", "A", ITC_OK | {"itc_red_req": "N"}, ["decl_with_itc_red_req_n"]),
-    "downloaded_declaration_echoed": ("b2bcna", {"declCgst": 9, "declSgst": 9, "remarks": "short"}, "N", "A",
-                                      {"decl_cgst": 9.0, "decl_sgst": 9.0, "remarks": "short"}, []),
+    "downloaded_declaration_echoed": ("b2bcna", {"itcRedReq": "Y", "declCgst": 9, "declSgst": 9, "remarks": "short"},
+                                      "N", "A", {"decl_cgst": 9.0, "decl_sgst": 9.0, "remarks": "short"}, []),
+    "downloaded_heads_without_itc_red_req": ("b2bcna", {"declCgst": 9, "declSgst": 9, "remarks": "short"}, "N", "A",
+                                             {"decl_cgst": 9.0, "decl_sgst": 9.0, "remarks": "short"},
+                                             ["itc_red_req_missing"]),  # nothing declared yet (domain doc §4)
     "no_portal_record": ("b2b", {"__none__": True}, "N", "A", {"action": "N"}, ["no_portal_record"]),
     "portal_record_not_json": ("b2b", {}, "N", "A", {"portal_record": '{"stin": '}, ["no_portal_record"]),
     "portal_record_not_object": ("b2b", {}, "N", "A", {"portal_record": "[1, 2]"}, ["no_portal_record"]),
@@ -284,10 +315,45 @@ def test_refusal_rule(case: str):
 
 
 def test_every_rule_is_tried():
-    tried = {rule for *_, rules in CASES.values() for rule in rules} | {"duplicate_document"}
+    tried = {rule for *_, rules in CASES.values() for rule in rules} | {"duplicate_document", "upload_in_progress"}
     structural = {"unknown_action", "no_current_action", "not_ims", "no_portal_record", "unknown_section",
-                  "other_recipient", "duplicate_document"}  # fmt: skip
-    assert tried == set(RULES) | structural
+                  "other_recipient", "duplicate_document", "upload_in_progress"}  # fmt: skip
+    assert tried == set(UPLOAD_RULES) | structural
+    # the rules on how a decision names its declaration are tried in test_decisions_declaration
+    assert set(RULES) - set(UPLOAD_RULES) == {"decl_partial_heads_missing", "decl_amounts_with_full"}
+
+
+def test_a_missing_declaration_says_how_to_decide_one():
+    p = plan([row(record("b2bcn", "N", **CN), "A", "b2bcn", matching_key="IMS/B2BCN/S1/CN1/2025-26")])
+    [problem] = p.problems
+    assert problem.rule == "itc_red_req_missing" and "IMSSAV0054" in problem.message
+    assert "imsrecon decide IMS/B2BCN/S1/CN1/2025-26 --action accept --itc-reduction full|partial|none" in problem.message
+
+
+# --- the portal's action now (set by an upload after the download) -------------------------------
+
+
+def test_the_portal_action_set_by_an_upload_is_prev_status_and_an_equal_action_is_skipped():
+    rows = [row(record("b2b", "N", 1), "A", portal_action="A", portal_action_from="upload 3 (SAVE-1.json)"),
+            row(record("b2b", "N", 2), "R", portal_action="A", portal_action_from="upload 3 (SAVE-1.json)"),
+            row(record("b2b", "A", 3), "N", portal_action="P", portal_action_from="upload 4 (SAVE-2.json)"),
+            row(record("b2b", "N", 4), "A", portal_action=None)]  # fmt: skip
+    p = plan(rows)
+    assert p.problems == []
+    assert p.skipped["doc_no"].to_list() == ["B2B-1"]
+    assert p.skipped["reason"].item() == "action already Accept (A) on the portal, set by upload 3 (SAVE-1.json)"
+    sent = {r["inum"]: (r.get("action"), r["prev_status"]) for r in all_records(p)}
+    assert sent == {"B2B-2": ("R", "A"), "B2B-3": (None, "P"), "B2B-4": ("A", "N")}
+
+
+def test_a_document_of_an_upload_still_processing_is_refused():
+    rows = [row(record("b2b", "N", 1), "A", upload_processing="upload 2 (SAVE-1.json)"),
+            row(record("b2b", "A", 2), "A", upload_processing="upload 2 (SAVE-1.json)"),  # even when unchanged
+            row(record("b2b", "N", 3), "A", upload_processing=None)]  # fmt: skip
+    p = plan(rows)
+    assert [(pr.doc_no, pr.rule) for pr in p.problems] == [("B2B-1", "upload_in_progress"), ("B2B-2", "upload_in_progress")]
+    assert "upload 2 (SAVE-1.json)" in p.problems[0].message and "imsrecon upload-status" in p.problems[0].message
+    assert [r["inum"] for r in all_records(p)] == ["B2B-3"] and p.skipped.height == 0
 
 
 def test_new_values_are_set_in_the_downloaded_spelling():

@@ -3,15 +3,16 @@ from an edited Excel report, against a stored run.
 
 Every proposed decision is checked first (:mod:`imsrecon.decisions`); when any is refused,
 nothing is applied unless ``partial`` is set (then the valid ones are). A decision equal to the
-latest one for its key (same action, remarks not given or the same) is not recorded again.
-Each applied decision is one ``decisions`` row and one audit-log entry with the old and new
-decision (:meth:`imsrecon.store.workspace.Workspace.record_decision`).
+latest one for its key (same action; remarks and ITC-reduction declaration not given or the same)
+is not recorded again: that check is made inside the write transaction, so two bulk decisions
+running at once record each decision once. Each applied decision is one ``decisions`` row and
+one audit-log entry with the old and new decision
+(:meth:`imsrecon.store.workspace.Workspace.record_new_decisions`); a batch is all or nothing.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,18 +21,29 @@ from typing import Any
 import polars as pl
 
 from imsrecon.decisions import (
+    ACCEPT,
     DecisionProblem,
     Proposal,
     clean_remarks,
+    declaration,
     is_unchanged,
     recommended,
     rows_by_key,
     validate,
+    with_full_declarations,
 )
-from imsrecon.issues import InputFileError
+from imsrecon.decisions_xlsx import read_decisions_xlsx
+from imsrecon.recommend import SPECIFIED_SECTIONS
 from imsrecon.result import STATUS_ORDER
 from imsrecon.sections import section_for_key
+from imsrecon.store.decision_log import DecisionRow
 from imsrecon.store.workspace import NoRunError, Workspace
+
+__all__ = [
+    "DecisionOutcome", "DecisionUsageError", "Selection", "apply_proposals", "apply_suggestions", "decide",
+    "decide_from_xlsx", "decide_recommended", "decide_suggested", "read_decisions_xlsx", "report_annotations",
+    "suggestions",
+]  # fmt: skip
 
 SOURCE_CLI, SOURCE_XLSX, SOURCE_SUGGESTED = "cli", "xlsx", "suggested"
 SOURCE_SUGGESTED_AUTO = "suggested-auto"  # applied without asking: the user turned it on
@@ -76,6 +88,7 @@ class DecisionOutcome:
     skipped: int = 0  # rows without a decision (empty cell) or without a recommendation
     problems: list[DecisionProblem] = field(default_factory=list)
     applied_keys: list[str] = field(default_factory=list)
+    undeclared: int = 0  # applied Accepts of credit notes without an ITC-reduction declaration
 
     @property
     def failed(self) -> bool:
@@ -84,7 +97,7 @@ class DecisionOutcome:
 
     def summary(self) -> dict[str, Any]:
         keys = ("run_id", "source", "decided_by", "partial", "selected", "applied", "unchanged", "refused",
-                "held_back", "skipped")  # fmt: skip
+                "held_back", "skipped", "undeclared")  # fmt: skip
         return {**{k: getattr(self, k) for k in keys}, "problems": [p.as_dict() for p in self.problems]}
 
 
@@ -101,6 +114,20 @@ def _result(ws: Workspace, run_id: int | None) -> tuple[int, pl.DataFrame]:
         raise NoRunError("no reconciliation run in this workspace yet: run `imsrecon reconcile` first")
     run_id = int(run["id"])  # type: ignore[arg-type]
     return run_id, ws.load_result(run_id)
+
+
+def with_declaration_flags(ws: Workspace, run_id: int, result: pl.DataFrame) -> pl.DataFrame:
+    """The run's result with each IMS document's ``is_itc_red_req_blocked`` (from its stored
+    record), which an ITC-reduction declaration is checked against."""
+    import json
+
+    if "is_itc_red_req_blocked" in result.columns:
+        return result
+    run = ws.runs().filter(pl.col("id") == run_id)
+    ids = json.loads(run["ims_import_ids"][0]) if run.height else []
+    flags = ws.declaration_flags(ids).unique(["src_file", "ims_section", "src_row"], keep="first").rename(
+        {"src_file": "ims_file", "src_row": "ims_row"})
+    return result.join(flags, on=["ims_file", "ims_section", "ims_row"], how="left", maintain_order="left")
 
 
 def select_rows(result: pl.DataFrame, selection: Selection) -> tuple[list[dict[str, Any]], list[str]]:
@@ -134,31 +161,39 @@ def apply_proposals(
 ) -> DecisionOutcome:
     """Check every proposal against the run's result, then record the valid ones that change
     something: all of them, or none when any was refused (``problems`` counts as refused too)
-    unless ``partial``."""
+    unless ``partial``. Whether a decision changes something is decided inside the write
+    transaction, against the latest decisions as they are then."""
     who = default_actor(by)
-    checks = validate(proposals, rows_by_key(result))
+    if any(p.itc_reduction or p.given_amounts for p in proposals):
+        result = with_declaration_flags(ws, run_id, result)
+    rows = rows_by_key(result)
+    checks = validate(proposals, rows)
     out = DecisionOutcome(run_id, source, who, partial, selected=len(proposals) + len(problems), skipped=skipped)
     out.problems = [*problems, *(p for found in checks for p in found)]
     out.refused = len(problems) + sum(1 for found in checks if found)
-    latest = {r["matching_key"]: r for r in ws.latest_decisions().iter_rows(named=True)}
-    todo: list[Proposal] = []
-    for p, found in zip(proposals, checks, strict=True):
-        if found:
-            continue
-        if is_unchanged(p, latest.get(p.key)):
-            out.unchanged += 1
-            continue
-        todo.append(p)
-        latest[p.key] = {"action": p.decision, "remarks": clean_remarks(p.remarks)}  # a repeat alike is a no-op
-    if out.refused and not partial:
-        out.held_back = len(todo)
+    valid = [p for p, found in zip(proposals, checks, strict=True) if not found]
+    declared = {p.key: declaration(p, rows.get(p.key)) for p in valid}
+    by_key = {p.key: p for p in valid}  # a key given twice is given alike (validate refuses otherwise)
+
+    def unchanged(item: DecisionRow, latest: Any) -> bool:
+        return is_unchanged(by_key[item.matching_key], latest, declared[item.matching_key])
+
+    items = [DecisionRow(p.key, p.decision or "", clean_remarks(p.remarks), p.note or f"imsrecon decide ({source})",
+                         **declared[p.key]) for p in valid]  # fmt: skip
+    if out.refused and not partial:  # nothing is written: say how many would have been
+        latest = {r["matching_key"]: r for r in ws.latest_decisions().iter_rows(named=True)}
+        for item in items:
+            if not unchanged(item, latest.get(item.matching_key)):
+                out.held_back += 1
+                latest[item.matching_key] = {"action": item.action, **item._asdict()}
         return out
-    ws.record_decisions(  # one transaction: all of them, or none
-        [(p.key, p.decision or "", clean_remarks(p.remarks), p.note or f"imsrecon decide ({source})") for p in todo],
-        who, source, run_id,
-    )
-    out.applied = len(todo)
-    out.applied_keys = [p.key for p in todo]
+    recorded, kept = ws.record_new_decisions(items, who, source, run_id, unchanged=unchanged)  # one transaction
+    out.applied, out.unchanged = len(recorded), len(kept)
+    out.applied_keys = [k for k, _ in recorded]
+    applied = set(out.applied_keys)
+    out.undeclared = sum(1 for item in items if item.matching_key in applied and item.action == ACCEPT
+                         and item.itc_red_req is None
+                         and (rows.get(item.matching_key) or {}).get("ims_section") in SPECIFIED_SECTIONS)  # fmt: skip
     return out
 
 
@@ -168,18 +203,21 @@ def _unknown(keys: Sequence[str]) -> list[DecisionProblem]:
 
 def decide(
     ws: Workspace, selection: Selection, action: str, remarks: str | None = None, *, by: str | None = None,
-    run_id: int | None = None, partial: bool = False,
+    run_id: int | None = None, partial: bool = False, itc_reduction: str | None = None,
+    amounts: tuple[Any, Any, Any, Any] = (None, None, None, None),
 ) -> DecisionOutcome:
-    """Decide ``action`` (with ``remarks``, if given) for the selected rows: by matching keys, or
-    by filter (at least one filter: a decision for every row must be asked for explicitly)."""
+    """Decide ``action`` (with ``remarks``, if given, and an ITC-reduction declaration: full,
+    partial with ``amounts`` (IGST, CGST, SGST, cess), none) for the selected rows: by matching
+    keys, or by filter (at least one filter: a decision for every row must be asked for
+    explicitly)."""
     if not selection.keys and not selection.has_filter:
         raise DecisionUsageError("say which documents: matching keys, or --status, --supplier or --section")
     run_id, result = _result(ws, run_id)
     rows, unknown = select_rows(result, selection)
     note = "by key" if selection.keys else f"by filter {selection.describe()}"
-    proposals = [Proposal(r["matching_key"], action, remarks, note=f"imsrecon decide {note}") for r in rows]
-    # an unknown key is checked like any other, so its action is checked too
-    proposals += [Proposal(k, action, remarks, note=f"imsrecon decide {note}") for k in unknown]
+    keys = [r["matching_key"] for r in rows] + unknown  # an unknown key is checked like any other
+    proposals = [Proposal(k, action, remarks, note=f"imsrecon decide {note}", itc_reduction=itc_reduction,
+                          amounts=amounts) for k in keys]  # fmt: skip
     return apply_proposals(ws, run_id, result, proposals, source=SOURCE_CLI, by=by, partial=partial)
 
 
@@ -190,79 +228,14 @@ def decide_recommended(
     """Make each selected row's recommended action its decision, where it is not empty (every
     row of the run when nothing is selected)."""
     run_id, result = _result(ws, run_id)
-    rows, unknown = select_rows(result, selection or Selection())
+    result = with_declaration_flags(ws, run_id, result)
+    rows, unknown = select_rows(with_full_declarations(result, "recommended_action"), selection or Selection())
     proposals = recommended(rows)
     return apply_proposals(ws, run_id, result, proposals, source=SOURCE_CLI, by=by, partial=partial,
                            skipped=len(rows) - len(proposals), problems=_unknown(unknown))  # fmt: skip
 
 
-# --- the Excel round trip ---------------------------------------------------------------------
-
-_HEADER_ROWS = 10  # the header is looked for in the first rows of a sheet
-
-
-def _category_sheet(name: str) -> bool:
-    from imsrecon.exporters.excel import SHEET_NAMES
-
-    bases = "|".join(re.escape(n) for n in SHEET_NAMES.values())
-    return re.fullmatch(rf"(?:{bases})(?: \(\d+\))?", name) is not None
-
-
-def _cell(row: list[Any], col: int | None) -> str:
-    """A cell as text, with the report's formula neutralisation undone."""
-    from imsrecon.exporters.sanitize import unneutralise
-    from imsrecon.importers.tabular import cell_text
-
-    value = row[col] if col is not None and col < len(row) else None
-    if isinstance(value, str):
-        return unneutralise(value).strip()
-    return cell_text(value) or ""
-
-
-def _header(rows: list[list[Any]]) -> tuple[int, dict[str, int]] | None:
-    for i, row in enumerate(rows[:_HEADER_ROWS]):
-        names = {str(c).strip().lower(): j for j, c in enumerate(row) if isinstance(c, str) and c.strip()}
-        if "matching_key" in names and "decision" in names:
-            return i, names
-    return None
-
-
-def read_decisions_xlsx(path: Path) -> tuple[list[Proposal], int]:
-    """The decisions in a report workbook: every category sheet's rows with a decision (columns
-    matching_key, decision, remarks found by name in the header row), each with its sheet and
-    the row number Excel shows; and how many rows had a key but no decision."""
-    from python_calamine import CalamineWorkbook
-
-    path = Path(path)
-    try:
-        wb = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own error types for corrupt files
-        raise InputFileError(path.name, f"cannot read as a workbook: {exc}") from None
-    sheets = [n for n in wb.sheet_names if _category_sheet(n)]
-    if not sheets:
-        raise InputFileError(path.name, "no category sheet (Exact, Probable, Mismatch, …): "
-                             "not a report written by `imsrecon report --out FILE.xlsx`")  # fmt: skip
-    proposals: list[Proposal] = []
-    blank = 0
-    for name in sheets:
-        try:
-            rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        except Exception as exc:
-            raise InputFileError(path.name, f"sheet '{name}' cannot be read: {exc}") from None
-        found = _header(rows)
-        if found is None:
-            raise InputFileError(path.name, f"sheet '{name}' has no header row with 'matching_key' and "
-                                 "'decision' columns: write the report again with `imsrecon report`")  # fmt: skip
-        at, cols = found
-        for i in range(at + 1, len(rows)):
-            key, decision = _cell(rows[i], cols["matching_key"]), _cell(rows[i], cols["decision"])
-            if not decision:
-                blank += bool(key)
-                continue
-            remarks = _cell(rows[i], cols.get("remarks"))  # blank: no remarks
-            note = f"{path.name} [{name}] row {i + 1}"
-            proposals.append(Proposal(key, decision, remarks, sheet=name, row=i + 1, note=note))
-    return proposals, blank
+# --- the Excel round trip (read by imsrecon.decisions_xlsx) ----------------------------------
 
 
 def decide_from_xlsx(
@@ -327,8 +300,17 @@ def apply_suggestions(
     application on (``automatic``: source ``suggested-auto``, said in each decision's note)."""
     found = suggested_rows(ws, run_id, result, selection)
     why = "; applied automatically ([decisions] apply_suggestions = true)" if automatic else ""
-    proposals = [Proposal(r["matching_key"], r["suggested_action"], None, note=r["suggestion_reason"] + why)
-                 for r in found.iter_rows(named=True)]
+    if found.height:  # an accepted credit note that the books hold: the reduction declared in full
+        result = with_declaration_flags(ws, run_id, result)
+        found = with_full_declarations(found.join(result.select("matching_key", "ims_section", "is_itc_red_req_blocked"),
+                                                  on="matching_key", how="left"), "suggested_action")
+    else:
+        found = found.with_columns(pl.lit(False).alias("_declare_full"))
+    full = "; the ITC reduction declared in full"
+    proposals = [Proposal(r["matching_key"], r["suggested_action"], None,
+                          note=r["suggestion_reason"] + (full if r["_declare_full"] else "") + why,
+                          itc_reduction="full" if r["_declare_full"] else None)
+                 for r in found.iter_rows(named=True)]  # fmt: skip
     source = SOURCE_SUGGESTED_AUTO if automatic else SOURCE_SUGGESTED
     return apply_proposals(ws, run_id, result, proposals, source=source, by=by, partial=partial)
 
@@ -343,11 +325,12 @@ def decide_suggested(
 
 
 def report_annotations(ws: Workspace, run_id: int | None, result: pl.DataFrame) -> pl.DataFrame:
-    """What a report workbook shows beside each row: the latest decision and remarks
-    (matching_key, action, remarks) and, for rows without a decision, the suggestion learned
+    """What a report workbook shows beside each row: the latest decision, remarks and
+    ITC-reduction declaration (matching_key, action, remarks, itc_red_req, decl_*) and, for rows without a decision, the suggestion learned
     from earlier decisions (suggested_action, suggestion_reason)."""
     decided = ws.latest_decisions().select(
-        pl.col("matching_key").cast(pl.String), pl.col("action").cast(pl.String), pl.col("remarks").cast(pl.String))
+        pl.col("matching_key").cast(pl.String), pl.col("action").cast(pl.String), pl.col("remarks").cast(pl.String),
+        "itc_red_req", "decl_igst", "decl_cgst", "decl_sgst", "decl_cess")
     if run_id is None or decided.height == 0:  # nothing decided yet: nothing learned either
         return decided.with_columns(pl.lit(None, pl.String).alias(c) for c in ("suggested_action", "suggestion_reason"))
     found = suggested_rows(ws, run_id, result).select("matching_key", "suggested_action", "suggestion_reason")

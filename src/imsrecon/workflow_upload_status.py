@@ -13,20 +13,47 @@ from imsrecon.issues import InputFileError
 from imsrecon.store.uploads import FAILED, STATUS_CODES, set_upload_status, upload_items, uploads
 from imsrecon.store.workspace import Workspace
 
-# error code -> what to do about it
-HINTS = {"IMSSAV0010": "download IMS again and re-apply"}
+# error code -> what it means and what to do about it (domain doc §5, §5a). The one table of hints.
+HINTS = {
+    "IMSSAV0010": "download IMS again and re-apply: the previous action was not the portal's, or the supplier "
+                  "changed the record (import the new download, reconcile, export-upload again)",
+    "IMSSAV0054": "the ITC-reduction declaration (itcRedReq) is missing on an accepted credit note: decide one "
+                  "with `imsrecon decide KEY --action accept --itc-reduction full|partial|none`, then export-upload again",
+    "IMSSAV0015": "a previous SAVE or RESET is still in progress: wait, apply its request status "
+                  "(`imsrecon upload-status`), then upload this document again",
+    "IMS2005": "nothing changed, so GSTR-2B cannot be regenerated: nothing to do for this document",
+    "IMS2B007": "wrong ITC period, or GSTR-3B of the period is already filed: the action can no longer be changed "
+                "for this period; check the return period",
+    "GTR2B-001": "GSTR-2B is not applicable for this period: check the return period",
+    "GTR2B-002": "GSTR-2B is not generated for this period: generate it on the portal (GEN2B), then try again",
+    "AUTH4033": "the portal session is invalid or has expired: log in again (new OTP) and upload again",
+    "AUTH403": "too many sessions for this GSP account: close the other sessions, then log in and upload again",
+    "RETOTPREQUEST": "the portal asks for an OTP: log in again, then upload again",
+    **dict.fromkeys(("RET11416", "RET13508", "RET13509", "RET13510"),
+                    "the portal has no documents for this request: download IMS again to see what it holds"),
+}  # fmt: skip
 ERROR_COLUMNS = ("upload_id", "file_name", "request", "reference_id", "section", "supplier_gstin", "doc_no",
                  "rtnprd", "new_action", "prev_status", "error_cd", "error_msg", "hint")  # fmt: skip
 
 
 def hint(error_cd: Any) -> str | None:
+    """What to do about a portal error code (None when the code has no hint)."""
     return HINTS.get(str(error_cd).strip().upper()) if error_cd is not None else None
 
 
+def _flat_error(report: dict[str, Any]) -> bool:
+    """An error_report that is one {error_cd, error_msg} object, not section -> errors."""
+    return bool(report) and ("error_cd" in report or "error_msg" in report) and not any(
+        isinstance(v, list) for v in report.values())
+
+
 def parse_status(path: Path) -> dict[str, Any]:
-    """The request-status answer in ``path`` (bare, or inside a ``data`` envelope), checked:
-    ``status_cd``, ``reference_id`` (``int_tran_id``/``reference_id``), ``error_report`` and the
-    overall ``error`` (error_cd, error_msg). Raises :class:`InputFileError` when malformed."""
+    """The request-status answer in ``path`` (bare, or inside a ``data`` envelope: the GSP's
+    ``{"status_cd": "1", "data": {...}}`` too), checked: ``status_cd``, ``reference_id``
+    (``int_tran_id``/``reference_id``), ``error_report`` (section -> errors, short section keys
+    such as ``cn`` too) and the overall ``error`` (error_cd, error_msg; an ``ER`` answer's
+    error_report may be that one flat object). Raises :class:`InputFileError` when malformed or
+    when the portal refused the request itself (``status_cd`` 0)."""
     name = str(path)
     try:
         body = json.loads(Path(path).read_text(encoding="utf-8-sig"))
@@ -34,7 +61,14 @@ def parse_status(path: Path) -> dict[str, Any]:
         raise InputFileError(name, f"cannot read the file: {exc.strerror or exc}") from exc
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputFileError(name, f"not a JSON file: {exc}") from exc
-    if isinstance(body, dict) and "status_cd" not in body and isinstance(body.get("data"), dict):
+    if isinstance(body, dict) and str(body.get("status_cd", "")).strip() == "0":  # the call itself failed
+        err = body.get("error") if isinstance(body.get("error"), dict) else {}
+        cd, msg = err.get("error_cd"), err.get("message") or err.get("error_msg")
+        todo = hint(cd)
+        raise InputFileError(name, f"the portal refused the request ({cd or 'no error code'}: {msg or 'no message'})"
+                             + (f": {todo}" if todo else ""))  # fmt: skip
+    enveloped = isinstance(body, dict) and isinstance(body.get("data"), dict) and "status_cd" in body["data"]
+    if isinstance(body, dict) and isinstance(body.get("data"), dict) and ("status_cd" not in body or enveloped):
         outer, body = body, body["data"]
     else:
         outer = body
@@ -46,6 +80,12 @@ def parse_status(path: Path) -> dict[str, Any]:
     report = body.get("error_report") or {}
     if not isinstance(report, dict):
         raise InputFileError(name, "error_report must be an object of section -> list of errors")
+    flat: dict[str, Any] = {}
+    if _flat_error(report):
+        if status_cd != "ER":
+            raise InputFileError(name, f"a {status_cd} answer must name the documents in error_report "
+                                 "(section -> list of errors), not one error for the whole upload")  # fmt: skip
+        flat, report = report, {}
     for key, entries in report.items():
         if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
             raise InputFileError(name, f"error_report[{key!r}] must be a list of objects")
@@ -55,8 +95,8 @@ def parse_status(path: Path) -> dict[str, Any]:
                 raise InputFileError(name, f"error_report[{key!r}]: inv must be a list of objects")
     error = body.get("error") or (outer.get("error") if isinstance(outer, dict) else None)
     error = error if isinstance(error, dict) else {}
-    error_cd = body.get("error_cd") or error.get("error_cd")
-    error_msg = body.get("error_msg") or error.get("message") or error.get("error_msg")
+    error_cd = body.get("error_cd") or error.get("error_cd") or flat.get("error_cd")
+    error_msg = body.get("error_msg") or error.get("message") or error.get("error_msg") or flat.get("error_msg")
     reference = body.get("int_tran_id") or body.get("reference_id") or body.get("ref_id")
     return {"status_cd": status_cd, "reference_id": None if reference is None else str(reference),
             "error_report": report, "error": (error_cd, error_msg)}  # fmt: skip

@@ -23,7 +23,18 @@ class ActionChoice(StrEnum):
     none = "none"
 
 
+class ReductionChoice(StrEnum):
+    full = "full"
+    partial = "partial"
+    none = "none"
+
+
 _WORDS = {"accept": "Accept", "reject": "Reject", "pending": "Pending", "none": "No action"}
+
+
+def _head(name: str) -> object:
+    return typer.Option(f"--reduce-{name}", min=0, show_default=False,
+                        help=f"With --itc-reduction partial: the {name.upper()} ITC reduced (₹).")  # fmt: skip
 
 
 @app.command()
@@ -35,8 +46,18 @@ def decide(
         "--action", case_sensitive=False, show_default=False,
         help="The decision: accept, reject, pending, or none (No action: back to N on the portal).")] = None,
     remarks: Annotated[str | None, typer.Option(
-        "--remarks", help="Remarks kept with the decision (checked against the portal's length limit).",
-        show_default=False)] = None,
+        "--remarks", help="Remarks kept with the decision (checked against the portal's length limit); needed "
+        "with a partial or no ITC reduction.", show_default=False)] = None,
+    itc_reduction: Annotated[ReductionChoice | None, typer.Option(
+        "--itc-reduction", case_sensitive=False, show_default=False,
+        help="With --action accept on a credit note: the ITC-reduction declaration the portal needs "
+        "(itcRedReq): full (all its tax), partial (the amounts of --reduce-igst/-cgst/-sgst/-cess: name every "
+        "head with tax; CGST = SGST; needs --remarks) or none (ITC never availed or already reversed; needs "
+        "--remarks).")] = None,
+    reduce_igst: Annotated[float | None, _head("igst")] = None,
+    reduce_cgst: Annotated[float | None, _head("cgst")] = None,
+    reduce_sgst: Annotated[float | None, _head("sgst")] = None,
+    reduce_cess: Annotated[float | None, _head("cess")] = None,
     status: Annotated[str | None, typer.Option(
         "--status", help="Decide every document with this match status (exact, probable, mismatch, "
         "missing_in_pr, …).", show_default=False)] = None,
@@ -71,8 +92,11 @@ def decide(
 ) -> None:
     """Record decisions for IMS documents, kept apart from the recommendations and audited (old
     and new decision). Every decision is checked first (known key, an IMS document, no Pending
-    where Pending is blocked, no Reject on import of goods, remarks length); when any is refused,
-    nothing is applied unless --partial. A decision equal to the latest one is not recorded again."""
+    where Pending is blocked, no Reject on import of goods, remarks length, the ITC-reduction
+    declaration: only with Accept of a credit note, amounts within its tax, CGST = SGST); when any
+    is refused, nothing is applied unless --partial. A decision equal to the latest one is not
+    recorded again. --all-recommended and --suggested declare the reduction in full on an accepted
+    credit note that your books hold."""
     from imsrecon import workflow_decisions as wd
 
     sources = sum((action is not None, all_recommended, suggested, from_xlsx is not None))
@@ -94,6 +118,12 @@ def decide(
         render.fail("--from reads keys, decisions and remarks from the workbook: no KEYs, filters or --remarks", 2)
     if all_recommended and remarks is not None:
         render.fail("--remarks goes with --action, not with --all-recommended", 2)
+    amounts = (reduce_igst, reduce_cgst, reduce_sgst, reduce_cess)
+    if (itc_reduction is not None or any(a is not None for a in amounts)) and action is None:
+        render.fail("--itc-reduction and --reduce-… go with --action accept (in a workbook: the itc_reduction "
+                    "and reduce_… columns)", 2)
+    if any(a is not None for a in amounts) and itc_reduction is not ReductionChoice.partial:
+        render.fail("--reduce-igst/-cgst/-sgst/-cess declare a partial reduction: add --itc-reduction partial", 2)
     with _user_errors():
         ws = _open(db)
         try:
@@ -106,7 +136,8 @@ def decide(
             else:
                 assert action is not None
                 outcome = wd.decide(ws, selection, _WORDS[action.value], remarks, by=by, run_id=run,
-                                    partial=partial)  # fmt: skip
+                                    partial=partial, itc_reduction=itc_reduction and itc_reduction.value,
+                                    amounts=amounts)  # fmt: skip
         except wd.DecisionUsageError as exc:
             render.fail(str(exc), 2)
     if as_json:
@@ -132,3 +163,7 @@ def _print(outcome) -> None:  # noqa: ANN001 - a DecisionOutcome
         c.print("No document selected.", markup=False)
     for problem in outcome.problems:
         c.print(f"refused: {problem}", markup=False, soft_wrap=True, style="red")
+    if outcome.undeclared:
+        c.print(f"note: {outcome.undeclared} accepted credit notes have no ITC-reduction declaration: the upload "
+                "refuses them (the portal needs itcRedReq) until you decide one with --itc-reduction "
+                "full|partial|none", markup=False, soft_wrap=True, style="yellow")

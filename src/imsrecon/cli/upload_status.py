@@ -25,7 +25,10 @@ def upload_status(
     as_json: JsonOption = False,
 ) -> None:
     """Apply the portal's answer for an upload (status P, PE, ER or IP) to its documents: uploaded,
-    processing or failed with the portal's error. `imsrecon report --errors` lists the failures."""
+    processing or failed with the portal's error and what to do about it. Documents uploaded are
+    not sent again by `imsrecon export-upload`, whose prev_status then is the action they were
+    uploaded with; processing ones are held back until their status is known. `imsrecon report
+    --errors` lists the failures."""
     from imsrecon.workflow_upload_status import apply_upload_status
 
     with _user_errors():
@@ -47,5 +50,9 @@ def upload_status(
         render.say("failed:", "red", f"{e['section']} {e['doc_no']} ({e['supplier_gstin']}): "
                    f"{e['error_cd'] or ''} {e['error_msg'] or ''}{extra}")
     for e in summary["unmatched"]:
+        extra = f" — {e['hint']}" if e.get("hint") else ""
         render.say("error for no document of this upload:", "yellow", f"{e['section']} {e['doc_no']} "
-                   f"({e['stin']}): {e['error_cd'] or ''} {e['error_msg'] or ''}")
+                   f"({e['stin']}): {e['error_cd'] or ''} {e['error_msg'] or ''}{extra}")
+    if len(summary["errors"]) > 50:
+        render.console.print(f"… and {len(summary['errors']) - 50:,} more: `imsrecon report --errors --out FILE`",
+                             markup=False)

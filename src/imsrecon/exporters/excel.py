@@ -10,9 +10,11 @@ Workbook layout for a result:
   when it has no rows. Header bold, frozen, with an autofilter; dates are real Excel dates
   shown dd-mm-yyyy; amounts are numbers shown #,##0.00; ``recommended_action`` has a dropdown
   (Accept / Reject / Pending / No action). Two more columns end each category sheet (XLSX only,
-  not part of the result contract): ``decision`` (the same dropdown) and ``remarks``, filled with
-  the latest stored decision for the row's matching key when ``decisions`` are given, for the
-  user to edit and read back with ``imsrecon decide --from``; then ``suggested_decision`` and
+  not part of the result contract): ``decision`` (the same dropdown) and ``remarks``, then the
+  ITC-reduction declaration ``itc_reduction`` (a dropdown: Full / Partial / None) and the reduced
+  heads ``reduce_igst``, ``reduce_cgst``, ``reduce_sgst``, ``reduce_cess``, filled with the latest
+  stored decision for the row's matching key when ``decisions`` are given, for the user to edit
+  and read back with ``imsrecon decide --from``; then ``suggested_decision`` and
   ``suggestion_reason``: for a row without a decision, what the user's earlier decisions on
   documents like it suggest (copy it into ``decision`` to take it; it is never read back).
 * A status with more rows than fit on a sheet (Excel's limit is 1,048,576 rows, header
@@ -57,9 +59,15 @@ ISSUES_SHEET = "Issues"
 ACTION_COLUMN = "recommended_action"
 ACTION_CHOICES = ["Accept", "Reject", "Pending", "No action"]
 DECISION_COLUMN, REMARKS_COLUMN = "decision", "remarks"  # at the end of each category sheet
+# the decision's ITC-reduction declaration (read back by imsrecon.decisions_xlsx, by these names)
+ITC_REDUCTION_COLUMN = "itc_reduction"
+ITC_REDUCTION_CHOICES = ["Full", "Partial", "None"]
+REDUCE_COLUMNS = {"reduce_igst": "decl_igst", "reduce_cgst": "decl_cgst", "reduce_sgst": "decl_sgst",
+                  "reduce_cess": "decl_cess"}  # fmt: skip
 # then what earlier decisions suggest for an undecided row (read, never applied, by `decide --from`)
 SUGGESTED_COLUMN, SUGGESTION_REASON_COLUMN = "suggested_decision", "suggestion_reason"
-ANNOTATION_COLUMNS = (DECISION_COLUMN, REMARKS_COLUMN, SUGGESTED_COLUMN, SUGGESTION_REASON_COLUMN)
+ANNOTATION_COLUMNS = (DECISION_COLUMN, REMARKS_COLUMN, ITC_REDUCTION_COLUMN, *REDUCE_COLUMNS, SUGGESTED_COLUMN,
+                      SUGGESTION_REASON_COLUMN)  # fmt: skip
 
 MAX_DATA_ROWS = 1_048_575  # Excel's 1,048,576 rows per sheet, less the header row
 DATE_FORMAT = "dd-mm-yyyy"
@@ -174,14 +182,13 @@ def _write_table(wb: Workbook, fmts: _Formats, name: str, df: pl.DataFrame) -> W
     ws.freeze_panes(1, 0)
     last_col = len(df.columns) - 1
     ws.autofilter(0, 0, max(df.height, 1), last_col)
-    for col in (df.columns.index(c) for c in (ACTION_COLUMN, DECISION_COLUMN) if c in df.columns):
-        ws.data_validation(
-            1,
-            col,
-            max(df.height, 1),
-            col,
-            {"validate": "list", "source": ACTION_CHOICES, "ignore_blank": True},
-        )
+    dropdowns = {ACTION_COLUMN: ACTION_CHOICES, DECISION_COLUMN: ACTION_CHOICES,
+                 ITC_REDUCTION_COLUMN: ITC_REDUCTION_CHOICES}  # fmt: skip
+    for name, choices in dropdowns.items():
+        if name in df.columns:
+            col = df.columns.index(name)
+            ws.data_validation(1, col, max(df.height, 1), col,
+                               {"validate": "list", "source": choices, "ignore_blank": True})  # fmt: skip
     for c, header in enumerate(df.columns):
         ws.write_string(0, c, header, fmts.header)
     values = _sheet_frame(df, kinds)
@@ -305,16 +312,30 @@ def _workbook(path: Path, tmpdir: str) -> Workbook:
     return wb
 
 
+def _declaration_columns(decisions: pl.DataFrame) -> list[pl.Expr]:
+    """The stored declaration as the workbook shows it: Full / Partial (with its heads) / None."""
+    heads = [c for c in REDUCE_COLUMNS.values() if c in decisions.columns]
+    itc = pl.col("itc_red_req").cast(pl.String) if "itc_red_req" in decisions.columns else pl.lit(None, pl.String)
+    partial = pl.any_horizontal(pl.col(c).is_not_null() for c in heads) if heads else pl.lit(False)
+    kind = (pl.when(itc == "N").then(pl.lit("None"))
+            .when((itc == "Y") & partial).then(pl.lit("Partial"))
+            .when(itc == "Y").then(pl.lit("Full")))  # fmt: skip
+    amounts = [(pl.col(d).cast(pl.Float64) if d in decisions.columns else pl.lit(None, pl.Float64)).alias(c)
+               for c, d in REDUCE_COLUMNS.items()]  # fmt: skip
+    return [kind.alias(ITC_REDUCTION_COLUMN), *amounts]
+
+
 def _with_decisions(df: pl.DataFrame, decisions: pl.DataFrame | None) -> pl.DataFrame:
-    """``df`` with the decision, remarks and suggestion columns at the end (from ``decisions``:
-    matching_key, action, remarks and optionally suggested_action, suggestion_reason; the last
-    row per key counts), in ``df``'s row order."""
+    """``df`` with the decision, remarks, declaration and suggestion columns at the end (from
+    ``decisions``: matching_key, action, remarks and optionally itc_red_req, decl_*,
+    suggested_action, suggestion_reason; the last row per key counts), in ``df``'s row order."""
     if decisions is None or decisions.height == 0:
-        return df.with_columns(pl.lit(None, pl.String).alias(c) for c in ANNOTATION_COLUMNS)
+        return df.with_columns(pl.lit(None, pl.Float64 if c in REDUCE_COLUMNS else pl.String).alias(c)
+                               for c in ANNOTATION_COLUMNS)  # fmt: skip
     optional = [c for c in ("suggested_action", "suggestion_reason") if c not in decisions.columns]
     chosen = decisions.with_columns(pl.lit(None, pl.String).alias(c) for c in optional).select(
         pl.col("matching_key").cast(pl.String), pl.col("action").cast(pl.String).alias(DECISION_COLUMN),
-        pl.col("remarks").cast(pl.String).alias(REMARKS_COLUMN),
+        pl.col("remarks").cast(pl.String).alias(REMARKS_COLUMN), *_declaration_columns(decisions),
         pl.col("suggested_action").cast(pl.String).alias(SUGGESTED_COLUMN),
         pl.col("suggestion_reason").cast(pl.String).alias(SUGGESTION_REASON_COLUMN),
     ).unique("matching_key", keep="last", maintain_order=True)
@@ -330,7 +351,8 @@ def write_result_xlsx(
 ) -> Path:
     """Write the result as an XLSX workbook (Summary sheet + one sheet per status, then any
     ``extra_sheets`` such as the reverse-charge rows kept out of matching). ``decisions``
-    (matching_key, action, remarks) pre-fill the decision and remarks columns."""
+    (matching_key, action, remarks, itc_red_req, decl_*) pre-fill the decision, remarks and
+    declaration columns."""
     path = Path(path)
     df = _with_decisions(prepare_result(result), decisions)
     unknown = set(df.get_column("match_status").unique().to_list()) - set(STATUS_ORDER)

@@ -5,11 +5,15 @@ columns ``new_action`` (``A``/``R``/``P``, or ``N`` to go back to No action) and
 send: ``remarks``, ``itc_red_req``, ``decl_igst``/``decl_cgst``/``decl_sgst``/``decl_cess``. Those
 share the names of the documents' own parsed columns, so a value equal to the downloaded one (or
 null) changes nothing; only a *different* value counts as a change and is checked and sent.
+Optional columns: ``portal_action`` (the portal's action now, when a later successful upload set
+it: it beats the downloaded one) with ``portal_action_from`` (which upload), and
+``upload_processing`` (an upload of the document the portal is still processing: refused).
 
 Each record of a request is the downloaded record (``portal_record``) echoed key by key, without
-``hash``, with ``prev_status`` = the downloaded ``action`` and, on SAVE, ``action`` = the new one.
+``hash``, with ``prev_status`` = the portal's action now and, on SAVE, ``action`` = the new one.
 A record already at the new action is skipped. A document the portal would refuse is reported as
-an :class:`UploadProblem` (see :data:`RULES`) and kept out of the files.
+an :class:`UploadProblem` (see :data:`~imsrecon.exporters.upload_rules.RULES`) and kept out of
+the files.
 
 :func:`write_upload` writes ``SAVE-1.json``…, ``RESET-1.json``… (compact UTF-8 JSON, each below
 ``max_bytes``, each validated with :mod:`imsrecon.exporters.upload_schema`) and ``precheck.csv``
@@ -20,12 +24,8 @@ every file is written atomically.
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -33,216 +33,31 @@ import polars as pl
 
 from imsrecon.exporters.sanitize import neutralise_frame
 from imsrecon.exporters.tables import atomic_path
+from imsrecon.exporters.upload_rules import (
+    DECISION_RULES,
+    HEADS,
+    MAX_REMARKS,
+    RULES,
+    UPLOAD_FIELDS,
+    UPLOAD_RULES,
+    Doc,
+    action_problems,
+    spellings,
+)
 from imsrecon.exporters.upload_schema import DEFAULT_MAX_BYTES, PlannedAction, UploadPlan, UploadProblem, request_files
-from imsrecon.normalise.flags import NO, flag_value, is_yes
 from imsrecon.normalise.gstin import GSTIN_LOOSE_PATTERN
-from imsrecon.sections import ACTIONS, FIELD_ALIASES, SECTIONS, UPLOAD_SECTION_KEYS, DocClass, Section, section_for_key
+from imsrecon.sections import ACTIONS, SECTIONS, UPLOAD_SECTION_KEYS, section_for_key
 
 __all__ = [
-    "DECISION_RULES", "DEFAULT_MAX_BYTES", "MAX_REMARKS", "RULES", "PlannedAction", "UploadPlan", "UploadProblem",
-    "action_problems", "plan_upload", "precheck_frame", "upload_payloads", "write_upload",
+    "DECISION_RULES", "DEFAULT_MAX_BYTES", "MAX_REMARKS", "RULES", "UPLOAD_RULES", "PlannedAction", "UploadPlan",
+    "UploadProblem", "action_problems", "plan_upload", "precheck_frame", "upload_payloads", "write_upload",
 ]  # fmt: skip
 
-MAX_REMARKS = 250  # unconfirmed (domain doc §4: "max length unconfirmed, 250 seen")
-_TOLERANCE = 0.005  # amounts compare at paise precision
-# declared amount -> (its tax head's model column, portal field)
-_HEADS = {"decl_igst": ("igst", "iamt"), "decl_cgst": ("cgst", "camt"), "decl_sgst": ("sgst", "samt"),
-          "decl_cess": ("cess", "cess")}  # fmt: skip
-# model column -> the portal field an upload sets (when the record has none of its spellings)
-_UPLOAD_FIELDS = {"remarks": "remarks", "itc_red_req": "itcRedReq", "decl_igst": "declIgst",
-                  "decl_cgst": "declCgst", "decl_sgst": "declSgst", "decl_cess": "declCess"}  # fmt: skip
-_FLAGS = {"ispendactblocked": "ispendactblocked", "is_remarks_blocked": "isRemarksBlocked",
-          "is_itc_red_req_blocked": "isItcRedReqBlocked"}  # fmt: skip
 _STALE = re.compile(r"^(SAVE|RESET)-[0-9]+\.json$")
 _LOOSE_GSTIN = re.compile(GSTIN_LOOSE_PATTERN)
 
 
-@cache
-def _spellings(canonical: str) -> tuple[str, ...]:
-    return (canonical, *(k for k, v in FIELD_ALIASES.items() if v == canonical and k != canonical))
-
-
-# --- one document -----------------------------------------------------------------------------
-
-
-def _num(value: Any) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _same(a: float | None, b: float | None) -> bool:
-    return (a is None) == (b is None) and (a is None or abs(a - b) <= _TOLERANCE)  # type: ignore[operator]
-
-
-@dataclass
-class _Doc:
-    """One document being planned: the row, its downloaded record, and what would change."""
-
-    row: dict[str, Any]
-    section: Section  # checked before any rule runs
-    rec: dict[str, Any]
-    new: str
-    current: str
-
-    def flag(self, column: str) -> bool:
-        """A Y/N block flag: the parsed column, else the record under any spelling."""
-        value = self.row.get(column)
-        if value is None:
-            value = next((self.rec[k] for k in _spellings(_FLAGS[column]) if k in self.rec), None)
-        return is_yes(value)
-
-    def downloaded(self, column: str) -> Any:
-        return next((self.rec[k] for k in _spellings(_UPLOAD_FIELDS[column]) if k in self.rec), None)
-
-    @cached_property
-    def new_remarks(self) -> str | None:
-        v = self.row.get("remarks")
-        return v if isinstance(v, str) and v.strip() and v != self.downloaded("remarks") else None
-
-    @cached_property
-    def new_itc(self) -> dict[str, Any]:
-        """The ITC-reduction fields whose value differs from the download (NaN: not a number)."""
-        out: dict[str, Any] = {}
-        v = self.row.get("itc_red_req")
-        if v is not None and (flag_value(v) or v) != self.effective_flag(self.downloaded("itc_red_req")):
-            out["itc_red_req"] = flag_value(v) or v
-        for col in _HEADS:
-            v = _num(self.row.get(col))
-            if self.row.get(col) is not None and (v is None or not _same(v, _num(self.downloaded(col)))):
-                out[col] = v if v is not None else math.nan
-        return out
-
-    def effective(self, column: str) -> Any:
-        """The value the record will carry: the new one, else the downloaded one."""
-        new = self.new_remarks if column == "remarks" else self.new_itc.get(column)
-        if new is not None:
-            return new
-        value = self.downloaded(column)
-        if column == "itc_red_req":
-            return self.effective_flag(value)
-        return _num(value) if column in _HEADS else value
-
-    @staticmethod
-    def effective_flag(value: Any) -> Any:
-        """A downloaded flag as Y/N (JSON true is Y); anything else as given, for the checks."""
-        return flag_value(value) or value
-
-    def tax(self, column: str) -> float:
-        model, portal = _HEADS[column]
-        value = self.row.get(model)
-        return (_num(value) if value is not None else _num(self.rec.get(portal))) or 0.0
-
-    @cached_property
-    def reduction(self) -> str | None:
-        """The effective declaration: "full", "partial", "nil", or None without one.
-        Under Y a head without a declared amount counts as reduced in full."""
-        itc = self.effective("itc_red_req")
-        if itc != "Y":
-            return "nil" if itc == "N" else None
-        declared = {c: self.effective(c) for c in _HEADS}
-        if all(v is not None and v <= _TOLERANCE for v in declared.values()):
-            return "nil"
-        return "partial" if any(v is not None and v < self.tax(c) - _TOLERANCE for c, v in declared.items()) else "full"
-
-    @property
-    def declared_new(self) -> dict[str, float]:
-        return {c: v for c, v in self.new_itc.items() if c in _HEADS}
-
-    @property
-    def above_tax(self) -> list[str]:
-        return [f"{c} {v:.2f} > tax {self.tax(c):.2f}" for c in _HEADS
-                if (v := self.effective(c)) is not None and v > self.tax(c) + _TOLERANCE]  # fmt: skip
-
-    @property
-    def specified(self) -> bool:
-        """May an ITC reduction be declared? Credit notes and their amendments always; another
-        amendment only where the portal marks it so (its record carries the block flag as N)."""
-        if self.section.doc_class is DocClass.CREDIT_NOTE:
-            return True
-        flag = next((self.rec[k] for k in _spellings(_FLAGS["is_itc_red_req_blocked"]) if k in self.rec), None)
-        return self.section.is_amendment and flag_value(flag) == NO
-
-
-def _cgst_ne_sgst(d: _Doc) -> bool:
-    c, s = d.effective("decl_cgst"), d.effective("decl_sgst")
-    return (c is not None or s is not None) and not _same(c, s)
-
-
-_ITC = "ITC-reduction fields"
-
-# rule -> (does the portal refuse the document?, the message) (domain doc §4). Remarks and ITC
-# fields are checked where they change; a value as downloaded is the portal's own and is echoed.
-RULES: dict[str, tuple[Callable[[_Doc], bool], Callable[[_Doc], str]]] = {
-    "pending_blocked": (
-        lambda d: d.new == "P" and d.flag("ispendactblocked"),
-        lambda d: "Pending is not allowed for this record (ispendactblocked = Y)"),
-    "reject_import_of_goods": (
-        lambda d: d.new == "R" and d.section.import_of_goods,
-        lambda d: "import of goods can be accepted or kept pending, never rejected"),
-    "remarks_blocked": (
-        lambda d: d.new_remarks is not None and d.flag("is_remarks_blocked"),
-        lambda d: "remarks are blocked for this record (isRemarksBlocked = Y)"),
-    "remarks_too_long": (
-        lambda d: d.new_remarks is not None and len(d.new_remarks) > MAX_REMARKS,
-        lambda d: f"remarks have {len(d.new_remarks or '')} characters, more than {MAX_REMARKS}"),
-    "remarks_not_allowed": (
-        lambda d: d.new_remarks is not None and (d.new == "N" or (d.new == "A" and d.reduction is None)),
-        lambda d: f"remarks go with Reject, Pending or Accept with an ITC-reduction declaration, not {d.new}"),
-    "itc_red_req_blocked": (
-        lambda d: bool(d.new_itc) and d.flag("is_itc_red_req_blocked"),
-        lambda d: f"{_ITC} are blocked for this record (isItcRedReqBlocked = Y)"),
-    "itc_red_req_not_specified": (
-        lambda d: bool(d.new_itc) and not d.specified,
-        lambda d: f"{_ITC} apply to credit notes and downward amendments only"),
-    "itc_red_req_not_accept": (
-        lambda d: bool(d.new_itc) and d.new != "A",
-        lambda d: f"{_ITC} go with Accept only, not {d.new}"),
-    "itc_red_req_value": (
-        lambda d: bool(d.new_itc) and d.effective("itc_red_req") not in ("Y", "N"),
-        lambda d: f"itc_red_req must be Y or N, not {d.effective('itc_red_req')!r}"),
-    "decl_negative": (
-        lambda d: any(not v >= 0 for v in d.declared_new.values()),
-        lambda d: "declared amounts must be numbers of at least 0: "
-        + ", ".join(f"{c} {v}" for c, v in d.declared_new.items() if not v >= 0)),
-    "decl_above_tax": (
-        lambda d: bool(d.new_itc) and bool(d.above_tax),
-        lambda d: "declared amount above the record's tax: " + "; ".join(d.above_tax)),
-    "decl_cgst_ne_sgst": (
-        lambda d: bool(d.new_itc) and _cgst_ne_sgst(d),
-        lambda d: f"declared CGST {d.effective('decl_cgst')} differs from declared SGST {d.effective('decl_sgst')}"),
-    "decl_with_itc_red_req_n": (
-        lambda d: bool(d.new_itc) and d.effective("itc_red_req") == "N"
-        and any((d.effective(c) or 0) > _TOLERANCE for c in _HEADS),
-        lambda d: "amounts declared with itc_red_req = N (no reduction)"),
-    "decl_without_remarks": (
-        lambda d: bool(d.new_itc) and d.reduction in ("partial", "nil") and not (d.effective("remarks") or "").strip(),
-        lambda d: f"a {d.reduction} ITC reduction needs remarks"),
-}  # fmt: skip
-
-
-# The rules a decision can be checked against before any upload: they need no downloaded record.
-DECISION_RULES = ("pending_blocked", "reject_import_of_goods", "remarks_too_long", "remarks_not_allowed")
-
-
-def action_problems(
-    new_action: str, ims_section: str | None, ispendactblocked: Any = None, remarks: str | None = None,
-    rules: tuple[str, ...] = DECISION_RULES,
-) -> list[tuple[str, str]]:
-    """(rule, message) for each of ``rules`` (names in :data:`RULES`) that one proposed action
-    (``A``/``R``/``P``/``N``) would break, checked without a downloaded record: for checking a
-    decision before an upload is planned. A section that is not an IMS section is refused."""
-    section = section_for_key(ims_section or "")
-    if section is None:
-        return [("unknown_section", f"section {ims_section!r} is not an IMS section")]
-    d = _Doc({"ispendactblocked": ispendactblocked, "remarks": remarks}, section, {}, new_action, "")
-    return [(rule, RULES[rule][1](d)) for rule in rules if RULES[rule][0](d)]
-
-
-def _upload_record(d: _Doc) -> dict[str, Any]:
+def _upload_record(d: Doc) -> dict[str, Any]:
     """The downloaded record echoed: without hash, action/prev_status set, changed values set."""
     out = {k: v for k, v in d.rec.items() if k != "hash"}
     if d.new == "N":
@@ -253,8 +68,8 @@ def _upload_record(d: _Doc) -> dict[str, Any]:
         if d.new_remarks is not None:
             changes["remarks"] = d.new_remarks
         for column, value in changes.items():
-            key = next((k for k in _spellings(_UPLOAD_FIELDS[column]) if k in out), _UPLOAD_FIELDS[column])
-            if column in _HEADS:
+            key = next((k for k in spellings(UPLOAD_FIELDS[column]) if k in out), UPLOAD_FIELDS[column])
+            if column in HEADS:
                 value = round(value, 2)
                 value = f"{value:.2f}" if isinstance(out.get(key), str) else value
             out[key] = value
@@ -280,14 +95,15 @@ def _parse_record(text: Any) -> dict[str, Any] | None:
 
 
 def _current_action(row: dict[str, Any], rec: dict[str, Any] | None) -> str | None:
-    """The downloaded action: the record's own, else the parsed column."""
-    for value in ((rec or {}).get("action"), row.get("action")):
+    """The portal's action now: set by a later upload (``portal_action``), else the downloaded
+    one (the record's own, else the parsed column)."""
+    for value in (row.get("portal_action"), (rec or {}).get("action"), row.get("action")):
         if isinstance(value, str) and value.strip().upper() in ACTIONS:
             return value.strip().upper()
     return None
 
 
-def _identity(d: _Doc) -> tuple[Any, ...]:
+def _identity(d: Doc) -> tuple[Any, ...]:
     """The document as the portal identifies it: section, supplier, number, date (and original)."""
     s = d.section
     fields = ("stin", s.number_field, s.date_field, s.orig_number_field, "portcode")
@@ -304,7 +120,7 @@ def plan_upload(docs_with_actions: pl.DataFrame, recipient_gstin: str) -> Upload
         raise ValueError(f"the documents need the columns {sorted(missing)}")
     problems: list[UploadProblem] = []
     skipped: list[tuple[int, str]] = []
-    ready: list[_Doc] = []
+    ready: list[Doc] = []
 
     def refuse(row: dict[str, Any], rule: str, message: str, current: str | None = None) -> None:
         problems.append(UploadProblem(
@@ -322,10 +138,18 @@ def plan_upload(docs_with_actions: pl.DataFrame, recipient_gstin: str) -> Upload
         if current is None:
             refuse(row, "no_current_action", "the downloaded action (A/R/P/N) is unknown: download again")
             continue
-        d = _Doc(row, section, rec or {}, new, current)
+        if row.get("upload_processing"):
+            refuse(row, "upload_in_progress", f"{row['upload_processing']} with this document is still being "
+                   "processed by the portal: apply its request status (`imsrecon upload-status --from "
+                   "RESPONSE.json --upload ID`) before sending the document again", current)  # fmt: skip
+            continue
+        d = Doc(row, section, rec or {}, new, current)
         if new == current:
-            extra = "; the new remarks / ITC declaration are not sent" if d.new_remarks or d.new_itc else ""
-            skipped.append((i, f"action already {ACTIONS[current]} ({current}){extra}"))
+            by = f" on the portal, set by {row['portal_action_from']}" if row.get("portal_action_from") else ""
+            # against the download: what that upload sent is not known here
+            changed = (d.new_remarks or d.new_itc) and not by
+            extra = "; the new remarks / ITC declaration are not sent" if changed else ""
+            skipped.append((i, f"action already {ACTIONS[current]} ({current}){by}{extra}"))
             continue
         structural = [
             ("not_ims", "not an IMS document", row.get("side") not in (None, "ims")),
@@ -338,7 +162,7 @@ def plan_upload(docs_with_actions: pl.DataFrame, recipient_gstin: str) -> Upload
         ]  # fmt: skip
         failed = [(rule, msg) for rule, msg, bad in structural if bad]
         if not failed:
-            failed = [(rule, message(d)) for rule, (refused, message) in RULES.items() if refused(d)]
+            failed = [(rule, RULES[rule][1](d)) for rule in UPLOAD_RULES if RULES[rule][0](d)]
         for rule, msg in failed:
             refuse(row, rule, msg, current)
         if not failed:

@@ -48,6 +48,7 @@ __all__ = [
     "has_append_only_guard",
     "install_append_only_guard",
     "is_memory",
+    "lock_for_write",
     "make_engine",
     "mask_url",
     "resolve_url",
@@ -204,6 +205,16 @@ def add_column(conn: Connection, table: Table, column: Column[Any]) -> None:
     spec = CreateColumn(column).compile(dialect=conn.dialect)
     name = conn.dialect.identifier_preparer.format_table(table)
     conn.exec_driver_sql(f"ALTER TABLE {name} ADD COLUMN {spec}")
+
+
+def lock_for_write(conn: Connection, table: Table) -> None:
+    """Make the writers of ``table`` queue for the rest of this transaction, so that what one of
+    them reads before writing cannot change under it (readers are not blocked). SQLite: a write
+    transaction already begins ``BEGIN IMMEDIATE`` (one writer at a time); PostgreSQL: a table
+    lock that conflicts with itself."""
+    if conn.dialect.name == "postgresql":
+        name = conn.dialect.identifier_preparer.format_table(table)
+        conn.exec_driver_sql(f"LOCK TABLE {name} IN SHARE ROW EXCLUSIVE MODE")
 
 
 def install_append_only_guard(conn: Connection, table: Table) -> None:

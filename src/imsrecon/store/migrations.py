@@ -29,6 +29,7 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 from imsrecon import __version__
 from imsrecon.store import dialect
 from imsrecon.store.schema import (
+    DECLARATION_COLUMNS,
     GENERATED,
     IMPORT_PER_RECIPIENT,
     INDEXES,
@@ -36,10 +37,12 @@ from imsrecon.store.schema import (
     UPLOAD_INDEXES,
     UPLOAD_TABLES,
     audit_log,
+    decisions,
     imports,
     results,
     runs,
     schema_version,
+    upload_items,
     utcnow,
 )
 
@@ -125,6 +128,13 @@ def _per_recipient(conn: Connection) -> None:
             conn.execute(update(runs).where(runs.c.id == run_id).values(recipient_gstin=recipient))
 
 
+def _declarations_and_item_times(conn: Connection) -> None:
+    # a decision's ITC-reduction declaration; when an uploaded document's status last changed
+    for name in DECLARATION_COLUMNS:
+        add_column_if_missing(conn, decisions, decisions.c[name])
+    add_column_if_missing(conn, upload_items, upload_items.c.status_at)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "tables", _create_tables),
     Migration(2, "lookup indexes; append-only audit_log", _indexes_and_audit_guard),
@@ -133,6 +143,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "results indexed by run alone", _results_by_run),
     Migration(6, "imports per recipient with a digest of their documents; the recipient of each run",
               _per_recipient),
+    Migration(7, "decisions carry the ITC-reduction declaration; upload items their status time",
+              _declarations_and_item_times),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

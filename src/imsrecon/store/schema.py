@@ -42,6 +42,7 @@ from imsrecon.result import RESULT_SCHEMA
 from imsrecon.store.dialect import ID_TYPE
 
 __all__ = [
+    "DECLARATION_COLUMNS",
     "GENERATED",
     "INDEXES",
     "audit_log",
@@ -229,6 +230,9 @@ results = Table(
     Column("pr_document_id", ID_TYPE, ForeignKey("documents.id"), nullable=True),
 )
 
+DECLARATION_COLUMNS: dict[str, Any] = {"itc_red_req": Text, **dict.fromkeys(
+    ("decl_igst", "decl_cgst", "decl_sgst", "decl_cess"), Double)}  # fmt: skip
+
 decisions = Table(
     "decisions",
     metadata,
@@ -240,6 +244,9 @@ decisions = Table(
     Column("decided_at", UTCDateTime, nullable=False),
     Column("source", Text),
     Column("run_id", ID_TYPE, ForeignKey("runs.id"), nullable=True),
+    # the ITC-reduction declaration that goes with an Accept (migration 6): Y (full, or partial
+    # with the declared heads) or N (no reduction); null: none declared
+    *(Column(c, t, nullable=True) for c, t in DECLARATION_COLUMNS.items()),
 )
 
 audit_log = Table(
@@ -285,6 +292,7 @@ upload_items = Table(
     Column("status", Text, nullable=False),  # not uploaded, processing, uploaded, failed
     Column("error_cd", Text),
     Column("error_msg", Text),
+    Column("status_at", UTCDateTime, nullable=True),  # when the status last changed (migration 6)
 )
 
 UPLOAD_TABLES = (uploads, upload_items)

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ITEM_STATUSES", "STATUS_CODES", "UPLOAD_STATUSES", "UnknownUploadError", "record_upload",
-    "set_upload_status", "upload_items", "uploads",
+    "set_upload_status", "upload_history", "upload_items", "uploads",
 ]  # fmt: skip
 
 NOT_UPLOADED, PROCESSING, UPLOADED, FAILED, PARTLY_FAILED = (
@@ -73,6 +73,21 @@ def upload_items(ws: Workspace, upload_id: int | None = None) -> pl.DataFrame:
         return read_frame(conn, stmt, frame_schema(items_table))
 
 
+def upload_history(ws: Workspace) -> pl.DataFrame:
+    """Every uploaded or processing document with its upload's file name and the time its status
+    was recorded (``status_at``; for items recorded before that column, the upload's
+    ``checked_at``): what :func:`imsrecon.upload_state.portal_action_now` reads."""
+    cols = [items_table.c.id, items_table.c.upload_id, uploads_table.c.file_name, items_table.c.section,
+            items_table.c.supplier_gstin, items_table.c.doc_no, items_table.c.rtnprd, items_table.c.new_action,
+            items_table.c.status, items_table.c.status_at, uploads_table.c.checked_at]  # fmt: skip
+    stmt = (select(*cols).join(uploads_table, uploads_table.c.id == items_table.c.upload_id)
+            .where(items_table.c.status.in_([UPLOADED, PROCESSING])).order_by(items_table.c.id))  # fmt: skip
+    schema = {**frame_schema(items_table), **frame_schema(uploads_table)}
+    with ws._read() as conn:
+        frame = read_frame(conn, stmt, {c.name: schema[c.name] for c in cols})
+    return frame.with_columns(pl.coalesce("status_at", "checked_at").alias("status_at")).drop("checked_at")
+
+
 def _norm(value: Any) -> str:
     return "" if value is None else str(value).strip().upper()
 
@@ -90,11 +105,12 @@ def _inv_number(inv: Mapping[str, Any], section_key: str) -> Any:
 
 def _errors(error_report: Mapping[str, Any] | None) -> list[dict[str, Any]]:
     """The error report flattened: one entry per named document (``doc_no`` None: every document
-    of that supplier in that section)."""
+    of that supplier in that section). Section keys in any spelling (``cn``, ``b2bcn``, ``CN``);
+    a document's own ``error_cd``/``error_msg`` beat its entry's."""
     out: list[dict[str, Any]] = []
     for key, entries in (error_report or {}).items():
         section = _section(key)
-        for entry in entries or []:
+        for entry in entries if isinstance(entries, list) else []:
             base = {"section": section, "stin": _norm(entry.get("stin")),
                     "error_cd": entry.get("error_cd"), "error_msg": entry.get("error_msg")}  # fmt: skip
             invs = entry.get("inv") or []
@@ -102,7 +118,9 @@ def _errors(error_report: Mapping[str, Any] | None) -> list[dict[str, Any]]:
                 out.append({**base, "doc_no": None, "rtnprd": None})
             for inv in invs:
                 rtnprd = inv.get("rtnprd")
-                out.append({**base, "doc_no": _inv_number(inv, key), "rtnprd": None if rtnprd is None else str(rtnprd)})
+                own = {k: inv[k] for k in ("error_cd", "error_msg") if inv.get(k) not in (None, "")}
+                out.append({**base, **own, "doc_no": _inv_number(inv, key),
+                            "rtnprd": None if rtnprd is None else str(rtnprd)})  # fmt: skip
     return out
 
 
@@ -150,6 +168,8 @@ def set_upload_status(
                 cd, msg = error or (None, None)
                 new = {"status": FAILED, "error_cd": cd, "error_msg": msg}
             changes.append({"id": item["id"], **new})
+            if new["status"] != item["status"]:  # when the portal's state of the document last changed
+                new = {**new, "status_at": utcnow()}
             conn.execute(update(items_table).where(items_table.c.id == item["id"]).values(**new))
         statuses = [c["status"] for c in changes]
         failed = statuses.count(FAILED)
