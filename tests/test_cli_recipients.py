@@ -132,6 +132,15 @@ def test_a_workspace_of_two_recipients(tmp_path, books):
         assert result.exit_code == 1 and "holds runs of 2 recipients" in result.output, result.output
     with Workspace.open(db) as ws:
         assert ws.latest_decisions().height == 0
+    # with --gstin they act on that recipient's run, and a run of another recipient is refused
+    decided = _summary(cli("decide", "--all-recommended", "--gstin", B, "--db", db, "--json"))
+    assert decided["run_id"] == runs[B]["run_id"] and decided["applied"] > 0
+    wrong = cli("decide", "--all-recommended", "--run", runs[A]["run_id"], "--gstin", B, "--db", db)
+    assert wrong.exit_code == 1 and f"is for recipient {A}, not {B}" in wrong.output
+    exported = _summary(cli("export-upload", "--out", tmp_path / "up", "--gstin", B, "--db", db, "--json"))
+    assert exported["run_id"] == runs[B]["run_id"] and exported["save_records"] > 0
+    payload = json.loads((tmp_path / "up" / "SAVE-1.json").read_text())
+    assert payload["data"]["rtin"] == B
 
 
 def _saved_again(src: Path, dst: Path, keep: slice = slice(None)) -> Path:

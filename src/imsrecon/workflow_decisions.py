@@ -106,10 +106,12 @@ def default_actor(by: str | None = None) -> str:
     return (by or "").strip() or os.environ.get("USER") or os.environ.get("USERNAME") or "unknown"
 
 
-def _result(ws: Workspace, run_id: int | None) -> tuple[int, pl.DataFrame]:
+def _result(ws: Workspace, run_id: int | None, gstin: str | None = None) -> tuple[int, pl.DataFrame]:
+    """The run a decision is checked against (``workflow.stored_run``: ``run_id``, else the latest
+    run of the recipient ``gstin``) and its result."""
     from imsrecon.workflow import stored_run
 
-    run = stored_run(ws, run_id)
+    run = stored_run(ws, run_id, gstin)
     if run is None:
         raise NoRunError("no reconciliation run in this workspace yet: run `imsrecon reconcile` first")
     run_id = int(run["id"])  # type: ignore[arg-type]
@@ -204,7 +206,7 @@ def _unknown(keys: Sequence[str]) -> list[DecisionProblem]:
 def decide(
     ws: Workspace, selection: Selection, action: str, remarks: str | None = None, *, by: str | None = None,
     run_id: int | None = None, partial: bool = False, itc_reduction: str | None = None,
-    amounts: tuple[Any, Any, Any, Any] = (None, None, None, None),
+    amounts: tuple[Any, Any, Any, Any] = (None, None, None, None), gstin: str | None = None,
 ) -> DecisionOutcome:
     """Decide ``action`` (with ``remarks``, if given, and an ITC-reduction declaration: full,
     partial with ``amounts`` (IGST, CGST, SGST, cess), none) for the selected rows: by matching
@@ -212,7 +214,7 @@ def decide(
     explicitly)."""
     if not selection.keys and not selection.has_filter:
         raise DecisionUsageError("say which documents: matching keys, or --status, --supplier or --section")
-    run_id, result = _result(ws, run_id)
+    run_id, result = _result(ws, run_id, gstin)
     rows, unknown = select_rows(result, selection)
     note = "by key" if selection.keys else f"by filter {selection.describe()}"
     keys = [r["matching_key"] for r in rows] + unknown  # an unknown key is checked like any other
@@ -223,11 +225,11 @@ def decide(
 
 def decide_recommended(
     ws: Workspace, selection: Selection | None = None, *, by: str | None = None, run_id: int | None = None,
-    partial: bool = False,
+    partial: bool = False, gstin: str | None = None,
 ) -> DecisionOutcome:
     """Make each selected row's recommended action its decision, where it is not empty (every
     row of the run when nothing is selected)."""
-    run_id, result = _result(ws, run_id)
+    run_id, result = _result(ws, run_id, gstin)
     result = with_declaration_flags(ws, run_id, result)
     rows, unknown = select_rows(with_full_declarations(result, "recommended_action"), selection or Selection())
     proposals = recommended(rows)
@@ -239,12 +241,13 @@ def decide_recommended(
 
 
 def decide_from_xlsx(
-    ws: Workspace, path: Path, *, by: str | None = None, run_id: int | None = None, partial: bool = False
+    ws: Workspace, path: Path, *, by: str | None = None, run_id: int | None = None, partial: bool = False,
+    gstin: str | None = None,
 ) -> DecisionOutcome:
     """Apply the decisions of an edited report workbook (rows with an empty decision are left
     out); refused rows name their sheet and row."""
     proposals, blank = read_decisions_xlsx(path)
-    run_id, result = _result(ws, run_id)
+    run_id, result = _result(ws, run_id, gstin)
     return apply_proposals(ws, run_id, result, proposals, source=SOURCE_XLSX, by=by, partial=partial,
                            skipped=blank)  # fmt: skip
 
@@ -285,9 +288,11 @@ def suggested_rows(ws: Workspace, run_id: int, result: pl.DataFrame, selection: 
     )
 
 
-def suggestions(ws: Workspace, selection: Selection | None = None, run_id: int | None = None) -> tuple[int, pl.DataFrame]:
+def suggestions(
+    ws: Workspace, selection: Selection | None = None, run_id: int | None = None, gstin: str | None = None
+) -> tuple[int, pl.DataFrame]:
     """(run id, :func:`suggested_rows` of that run; the latest if None)."""
-    run_id, result = _result(ws, run_id)
+    run_id, result = _result(ws, run_id, gstin)
     return run_id, suggested_rows(ws, run_id, result, selection)
 
 
@@ -317,10 +322,10 @@ def apply_suggestions(
 
 def decide_suggested(
     ws: Workspace, selection: Selection | None = None, *, by: str | None = None, run_id: int | None = None,
-    partial: bool = False,
+    partial: bool = False, gstin: str | None = None,
 ) -> DecisionOutcome:
     """Apply the suggestions of run ``run_id`` (the latest if None) after the user confirmed."""
-    run_id, result = _result(ws, run_id)
+    run_id, result = _result(ws, run_id, gstin)
     return apply_suggestions(ws, run_id, result, selection, by=by, partial=partial)
 
 

@@ -90,12 +90,12 @@ def _declared(keyed: pl.DataFrame) -> pl.DataFrame:
 
 def export_upload(
     ws: Workspace, out_dir: Path, run_id: int | None = None, with_recommendations: bool = False,
-    actor: str = "cli", max_bytes: int = 4_000_000,
+    actor: str = "cli", max_bytes: int = 4_000_000, *, gstin: str | None = None,
 ) -> UploadOutcome | None:
     """Write SAVE/RESET files (and precheck.csv) for every IMS document of the run whose decided
     (or, with ``with_recommendations``, recommended) action differs from its action on the portal
     now. None when the workspace has no run."""
-    run = stored_run(ws, run_id)
+    run = stored_run(ws, run_id, gstin)
     if run is None:
         return None
     run_id = int(run["id"])  # type: ignore[arg-type]

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from imsrecon.cli import render
-from imsrecon.cli.app import DbOption, JsonOption, _open, _user_errors, app, regular_files
+from imsrecon.cli.app import DbOption, JsonOption, RunGstinOption, _open, _user_errors, app, regular_files
 
 
 class ActionChoice(StrEnum):
@@ -87,6 +87,7 @@ def decide(
     run: Annotated[int | None, typer.Option(
         "--run", help="Check the decisions against this run; the latest run if left out.",
         show_default=False)] = None,
+    gstin: RunGstinOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -104,7 +105,8 @@ def decide(
         render.fail("give exactly one of --action, --all-recommended, --suggested or --from", 2)
     if suggested and not yes:  # never applied without the user's confirmation
         with _user_errors():
-            run_id, found = wd.suggestions(_open(db), wd.Selection(tuple(keys or ()), status, supplier, section), run)
+            run_id, found = wd.suggestions(_open(db), wd.Selection(tuple(keys or ()), status, supplier, section), run,
+                                             gstin)
         if as_json:
             render.print_json({"run_id": run_id, "suggestions": found.to_dicts()})
         else:
@@ -128,14 +130,14 @@ def decide(
         ws = _open(db)
         try:
             if from_xlsx is not None:
-                outcome = wd.decide_from_xlsx(ws, from_xlsx, by=by, run_id=run, partial=partial)
+                outcome = wd.decide_from_xlsx(ws, from_xlsx, by=by, run_id=run, gstin=gstin, partial=partial)
             elif all_recommended:
-                outcome = wd.decide_recommended(ws, selection, by=by, run_id=run, partial=partial)
+                outcome = wd.decide_recommended(ws, selection, by=by, run_id=run, gstin=gstin, partial=partial)
             elif suggested:
-                outcome = wd.decide_suggested(ws, selection, by=by, run_id=run, partial=partial)
+                outcome = wd.decide_suggested(ws, selection, by=by, run_id=run, gstin=gstin, partial=partial)
             else:
                 assert action is not None
-                outcome = wd.decide(ws, selection, _WORDS[action.value], remarks, by=by, run_id=run,
+                outcome = wd.decide(ws, selection, _WORDS[action.value], remarks, by=by, run_id=run, gstin=gstin,
                                     partial=partial, itc_reduction=itc_reduction and itc_reduction.value,
                                     amounts=amounts)  # fmt: skip
         except wd.DecisionUsageError as exc:

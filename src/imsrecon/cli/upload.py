@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from imsrecon.cli import render
-from imsrecon.cli.app import DbOption, JsonOption, _open, _user_errors, app
+from imsrecon.cli.app import DbOption, JsonOption, RunGstinOption, _open, _user_errors, app
 
 
 @app.command("export-upload")
@@ -22,6 +22,7 @@ def export_upload(
         "credit note that your books hold: with the recommendation's full ITC-reduction declaration).")] = False,
     run: Annotated[int | None, typer.Option("--run", help="Run id; the latest run if left out.",
                                             show_default=False)] = None,
+    gstin: RunGstinOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -37,7 +38,7 @@ def export_upload(
 
     with _user_errors():
         ws = _open(db)
-        outcome = export(ws, out, run, with_recommendations)
+        outcome = export(ws, out, run, with_recommendations, gstin=gstin)
     if outcome is None:
         render.fail("no reconciliation run in this workspace yet: run `imsrecon reconcile` first")
     summary = outcome.summary()
