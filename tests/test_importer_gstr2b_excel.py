@@ -4,8 +4,9 @@ identification beside registers and the IMS offline tool, fuzzed cells, and the 
 
 from __future__ import annotations
 
+import datetime as dt
+import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import polars as pl
@@ -29,14 +30,18 @@ from imsrecon.importers.gstr2b_excel_names import (
     workbook_period,
 )
 from imsrecon.importers.ims_excel import ImsExcelImporter
+from imsrecon.importers.portal_excel import text_frame
 from imsrecon.importers.register import RegisterImporter
 from imsrecon.importers.registry import detect
+from imsrecon.importers.tabular import cell_text
 from imsrecon.issues import InputFileError, Severity
 
 DATA = Path(__file__).parent / "data"
 FIXTURE = DATA / "gstr2b_excel" / "gstr2b_portal.xlsx"
-sys.path.insert(0, str(DATA / "gstr2b_excel"))
-import make_fixtures  # noqa: E402
+# loaded under a name of its own: tests/data/ims_excel has a make_fixtures module too
+_spec = importlib.util.spec_from_file_location("gstr2b_make_fixtures", DATA / "gstr2b_excel" / "make_fixtures.py")
+make_fixtures = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(make_fixtures)
 
 COLUMNS = [
     "side", "source_kind", "src_sheet", "src_row", "src_line", "recipient_gstin", "supplier_gstin", "supplier_name",
@@ -376,12 +381,39 @@ def test_identify(tmp_path, sheets, claimed):
     assert Gstr2bExcelImporter().identify(_workbook(tmp_path / "x.xlsx", sheets), b"") is claimed
 
 
+def test_identify_looks_past_sheets_that_do_not_tell(tmp_path):
+    """An empty twin and an import-of-goods header (no 2B-only column) say nothing; B2B does."""
+    boe = ["Icegate Reference Date", "Port Code", "Bill of Entry Number", "Bill of Entry Date", "Taxable Value",
+           "Integrated Tax"]
+    path = _workbook(tmp_path / "x.xlsx", {"B2B": [HEADER, ROW], "B2BA (Rejected)": [["No records"]],
+                                           "IMPG (Rejected)": [boe]})
+    assert Gstr2bExcelImporter().identify(path, b"")
+
+
 def test_a_minimal_download(tmp_path):
     path = _workbook(tmp_path / "x.xlsx", {"B2B": [["GSTR-2B"], ["Return period: Dec 2025"], HEADER, ROW]})
     assert isinstance(detect(path), Gstr2bExcelImporter)
     doc = read(path).documents.row(0, named=True)
     assert (doc["doc_no"], doc["src_line"], doc["cgst"], doc["itc_availability"], doc["gstr2b_period"]) == (
         "A-1", 4, 90.0, "Y", "122025")
+
+
+def test_an_amendment_without_original_labels_reads_the_first_note_as_the_original(tmp_path):
+    header = ["Note type", "Note number", "Note date", "GSTIN of supplier", "Note number", "Note type", "Note date",
+              "Taxable Value", "Central Tax", "State/UT Tax", "ITC Availability"]
+    row = ["Credit Note", "KA-CN-1", "01-10-2025", "27AABCU9603R1ZN", "KA-DN-1", "Debit Note", "05-11-2025", 100, 9, 9,
+           "Yes"]
+    doc = read(_workbook(tmp_path / "x.xlsx", {"B2B-CDNRA": [["GSTR-2B"], header, row]})).documents.row(0, named=True)
+    assert (doc["ims_section"], doc["doc_class"], doc["doc_no"], doc["orig_doc_no"], str(doc["orig_doc_date"])) == (
+        "b2bdna", "debit_note", "KA-DN-1", "KA-CN-1", "2025-10-01")
+
+
+def test_dates_are_day_first_as_the_portal_writes_them(tmp_path):
+    """One date that reads only month-first (a slip) is an error; it never turns the others around."""
+    rows = [[*ROW[:2], "A-1", "Regular", "05-11-2025", *ROW[5:]], [*ROW[:2], "A-2", "Regular", "11-25-2025", *ROW[5:]]]
+    r = read(_workbook(tmp_path / "x.xlsx", {"B2B": [["GSTR-2B"], HEADER, *rows]}))
+    assert [(d["doc_no"], str(d["doc_date"])) for d in r.documents.iter_rows(named=True)] == [("A-1", "2025-11-05")]
+    assert [(i.severity, i.row, i.value) for i in r.issues] == [(Severity.ERROR, 2, "11-25-2025")]
 
 
 def test_an_empty_download_has_no_documents_and_no_errors(tmp_path):
@@ -444,6 +476,20 @@ def test_fuzzed_cells_become_documents_or_issues(tmp_path, rows, sheet):
     assert r.rows_read == len(rejected | imported) == r.documents.height + len(rejected)
     assert r.documents.filter(pl.col("taxable_value") < 0).height <= r.documents.height  # amounts are numbers
     assert set(r.documents["itc_availability"].drop_nulls()) <= {"Y", "N", "T"}
+
+
+_ANY_CELL = st.one_of(st.none(), st.text(max_size=8), st.floats(), st.integers(-10**16, 10**16), st.booleans(),
+                      st.dates(), st.datetimes(), st.timedeltas(max_value=dt.timedelta(days=3)),
+                      st.floats(-1e6, 1e6).map(lambda f: float(round(f))))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(_ANY_CELL, max_size=5), max_size=8), st.integers(1, 6))
+def test_text_frame_reads_cells_as_cell_text_does(rows, width):
+    """The column-wise reader of big sheets gives exactly what the cell-by-cell one gives."""
+    frame = text_frame(rows, width)
+    expected = [[cell_text(r[c]) if c < len(r) else None for c in range(width)] for r in rows]
+    assert frame.height == len(rows) and [list(r) for r in frame.rows()] == expected
 
 
 # --- the command line ---------------------------------------------------------------------------------

@@ -18,8 +18,16 @@ import polars as pl
 from imsrecon.importers import gstr2b_excel_names as names
 from imsrecon.importers.assemble import RawFrame, assemble
 from imsrecon.importers.base import ImportOptions, ImportResult, check_size
-from imsrecon.importers.portal_excel import Layout, locate_header, merged_ranges, recipient_from, return_period
-from imsrecon.importers.tabular import HEADER_SEARCH_ROWS, cell_text, excel_sheet_names, iter_excel_sheets
+from imsrecon.importers.portal_excel import (
+    Layout,
+    iter_sheets,
+    locate_header,
+    recipient_from,
+    return_period,
+    text_frame,
+    text_rows,
+)
+from imsrecon.importers.tabular import HEADER_SEARCH_ROWS, excel_sheet_names
 from imsrecon.issues import InputFileError, RowIssue, Severity
 from imsrecon.model import AMOUNT_HEADS, Side, SourceKind, empty_documents
 from imsrecon.normalise.amounts import amount_blank
@@ -30,6 +38,7 @@ from imsrecon.sections import INV_TYPE_CODES, SECTIONS
 
 EXCEL_SUFFIXES = (".xlsx", ".xls", ".xlsm")
 MIN_HEADER_SCORE = 3  # distinct GSTR-2B column names a header row must carry
+_IDENTIFY_SHEETS = 4  # document sheets identify() looks at, at most
 _META_ROWS = 40  # rows of the Read me sheet that may give the recipient and the period
 # ITC availability: Y/N as the flags read, and T for "Temporary" (folded spellings)
 _TEMPORARY = ("temporary", "temp", "t")
@@ -48,6 +57,14 @@ def _locate(sheet: str, rows: list[list[str | None]], merged: list | None) -> La
     section = names.sheet_kind(sheet).section
     amendment = section == "cdnra" or (section in SECTIONS and SECTIONS[section].is_amendment)
     return locate_header(sheet, rows, merged, names.classify, MIN_HEADER_SCORE, amendment, names.ORIGINALS)
+
+
+def _likely_small(sheet: str) -> int:
+    """Twins first, then amendments, then the other sections, B2B last."""
+    kind = names.sheet_kind(sheet)
+    section = SECTIONS.get(kind.section or "")
+    amendment = kind.section == "cdnra" or (section is not None and section.is_amendment)
+    return 0 if kind.flag else 1 if amendment else 3 if kind.section == "b2b" else 2
 
 
 def _folded(col: pl.Expr) -> pl.Expr:
@@ -86,6 +103,10 @@ def _issues(df: pl.DataFrame, mask: pl.Expr, severity: Severity, file: str, shee
             value: str | None, reason: str, code: str) -> list[RowIssue]:
     hits = df.filter(mask).select("src_row", "src_line", pl.col(value).alias("_v") if value else pl.lit(None))
     return [RowIssue(severity, file, r, label, v, reason, sheet, ln, code=code) for r, ln, v in hits.iter_rows()]
+
+
+def _filled(cells: list[list]) -> bool:
+    return any(c not in ("", None) for r in cells for c in r)
 
 
 def _content(frame: pl.DataFrame) -> pl.Series:
@@ -169,25 +190,29 @@ class Gstr2bExcelImporter:
     side = Side.GSTR2B
 
     def identify(self, path: Path, head: bytes) -> bool:
-        """A GSTR-2B sheet name and, on the first such sheet that has a header (B2B first), the
-        download's header: ITC availability (or another 2B-only column under a GSTR-2B title), no
-        IMS Status column, no books' columns."""
+        """A GSTR-2B sheet name and the download's header on such a sheet: ITC availability (or
+        another 2B-only column under a GSTR-2B title), no IMS Status column, no books' columns.
+        The twin and amendment sheets are looked at first: they are the small ones (a sheet is
+        parsed whole to read its first rows) and carry the same header."""
         if path.suffix.lower() not in EXCEL_SUFFIXES:
             return False
         from python_calamine import CalamineWorkbook
 
         try:
-            sheets = [n for n in excel_sheet_names(path) if names.sheet_kind(n).what in ("documents", "isd")]
-            sheets.sort(key=lambda n: names.sheet_kind(n).section != "b2b")
+            sheets = [n for n in excel_sheet_names(path) if names.sheet_kind(n).what == "documents"]
+            sheets.sort(key=_likely_small)
             wb = CalamineWorkbook.from_path(str(path)) if sheets else None
-            for name in sheets[:3]:
+            for name in sheets[:_IDENTIFY_SHEETS]:
                 sheet = wb.get_sheet_by_name(name)
-                rows = [[cell_text(c) for c in r] for r in sheet.to_python(skip_empty_area=False,
-                                                                            nrows=HEADER_SEARCH_ROWS)]
+                rows = text_rows(sheet.to_python(skip_empty_area=False, nrows=HEADER_SEARCH_ROWS))
                 layout = _locate(name, rows, sheet.merged_cell_ranges)
-                if layout is not None:
-                    titled = names.says_gstr2b(rows[: layout.top_line - 1])
-                    return names.gstr2b_style(set(layout.columns.values()), layout.names, titled)
+                if layout is None:
+                    continue
+                if names.foreign(layout.names):
+                    return False
+                if names.gstr2b_style(set(layout.columns.values()), layout.names,
+                                      names.says_gstr2b(rows[: layout.top_line - 1])):
+                    return True
         except Exception:  # unreadable: not ours to claim
             return False
         return False
@@ -232,34 +257,34 @@ class Gstr2bExcelImporter:
     def _sheets(path: Path, result: ImportResult) -> tuple[list[list[str | None]], list[tuple[str, Layout]]]:
         """The rows that may give the recipient and the period (Read me, title rows), and the
         document and ISD sheets with their headers, in workbook order; other sheets noted or warned."""
-        merged = merged_ranges(path)
         meta: list[list[str | None]] = []
         sheets: list[tuple[str, Layout]] = []
         refused, summaries = [], []
-        for sheet, rows in iter_excel_sheets(path):
+        for sheet, cells, merged in iter_sheets(path):
             kind = names.sheet_kind(sheet)
             if kind.what == "summary":
                 if names.norm(sheet) in names.README_SHEETS:
-                    meta = rows[:_META_ROWS] + meta
+                    meta = text_rows(cells[:_META_ROWS]) + meta
                     result.notes.append(f"sheet '{sheet}': the return's details and instructions, not documents")
                 else:
                     summaries.append(f"'{sheet}'")
                 continue
-            blank = not any(any(r) for r in rows)
             if kind.what == "unknown":
-                if not blank:
+                if _filled(cells):
                     result.issues.append(RowIssue(Severity.WARNING, path.name, None, None, None,
                                                   f"sheet '{sheet}' is not a GSTR-2B section: not imported",
                                                   sheet=sheet, code="unknown_section"))
                 continue
-            layout = _locate(sheet, rows, merged.get(sheet))
+            rows = text_rows(cells[: HEADER_SEARCH_ROWS + 2])  # the header is found in these
+            layout = _locate(sheet, rows, merged)
             # a rejected or import-of-goods sheet has fewer of 2B's own columns: a number is enough here
             if layout is None or "doc_no" not in layout.columns.values() or names.foreign(layout.names):
                 refused.append(sheet)
-                if not blank:
+                if _filled(cells):
                     result.issues.append(RowIssue(Severity.WARNING, path.name, None, None, None, _NO_HEADER,
                                                   sheet=sheet, code="no_header"))
                 continue
+            layout.frame = text_frame(cells[layout.header_line:], len(layout.names))  # every row, column-wise
             meta += rows[: layout.top_line - 1]
             fields = set(layout.columns.values())
             missing = ("the document date" if "doc_date" not in fields and kind.what == "documents" else

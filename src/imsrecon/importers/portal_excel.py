@@ -10,15 +10,17 @@ outer row ("Original details" over an amendment's first columns), a group row ("
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from imsrecon.importers.tabular import table_from_rows
+from imsrecon.importers.tabular import cell_text, table_from_rows
+from imsrecon.issues import InputFileError
 from imsrecon.normalise.gstin import GSTIN_LOOSE_PATTERN
 
 # (column name, group label above it) -> model field, "_ignore", or None for a column it does not know
@@ -153,6 +155,67 @@ def merged_ranges(path: Path) -> dict[str, list[Any] | None]:
         return {}
 
 
+def iter_sheets(path: Path) -> Iterator[tuple[str, list[list[Any]], list[Any] | None]]:
+    """Each sheet's cells as the workbook holds them (numbers, dates, text; '' where empty) and its
+    merged cells, each sheet parsed once. Unreadable: the project's own error, naming the file."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises its own error types for corrupt files
+        raise InputFileError(path.name, f"cannot read as a spreadsheet: {exc}") from None
+    for name in wb.sheet_names:
+        try:
+            sheet = wb.get_sheet_by_name(name)
+            rows = sheet.to_python(skip_empty_area=False)
+        except Exception as exc:
+            raise InputFileError(path.name, f"sheet '{name}' cannot be read: {exc}") from None
+        try:
+            merged = sheet.merged_cell_ranges
+        except Exception:  # merge information helps; it is never required
+            merged = None
+        yield name, rows, merged
+
+
+def text_rows(rows: list[list[Any]]) -> list[list[str | None]]:
+    """A few rows (titles, headers) as text, cell by cell (``tabular.cell_text``)."""
+    return [[cell_text(c) for c in r] for r in rows]
+
+
+def text_frame(rows: list[list[Any]], width: int) -> pl.DataFrame:
+    """Many rows as positional String columns ``column_1`` …, column by column, as
+    ``tabular.cell_text`` reads a cell: text stripped (blank: null), whole numbers without ".0",
+    dates ISO. Vectorised: only cells of other kinds (booleans, durations) are read one by one."""
+    if rows and min(map(len, rows)) < width:
+        rows = [r if len(r) >= width else [*r, *[""] * (width - len(r))] for r in rows]
+    # columns: zip stops at the shortest row, and every row has at least `width` cells
+    columns = list(zip(*rows, strict=False))[:width] if rows else [()] * width
+    return pl.DataFrame({f"column_{c + 1}": _text_column(values) for c, values in enumerate(columns)},
+                        schema={f"column_{c + 1}": pl.String for c in range(width)}, height=len(rows))
+
+
+def _text_column(values: tuple[Any, ...]) -> pl.Series:
+    types = set(map(type, values))
+    parts = []
+    if float in types:
+        floats = pl.Series([v if type(v) is float else None for v in values], dtype=pl.Float64)
+        whole = floats.is_finite() & (floats.abs() < 1e15) & (floats == floats.round(0))
+        parts.append(pl.select(pl.when(whole).then(pl.lit(floats).cast(pl.Int64, strict=False).cast(pl.String))
+                               .when(floats.is_not_nan()).then(pl.lit(floats).cast(pl.String))).to_series())
+    if str in types:
+        texts = pl.Series([v if type(v) is str else None for v in values], dtype=pl.String).str.strip_chars()
+        parts.append(texts.replace("", None))
+    if dt.date in types:
+        dates = pl.Series([v if type(v) is dt.date else None for v in values], dtype=pl.Date)
+        parts.append(dates.dt.strftime("%Y-%m-%d"))
+    if types - {float, str, dt.date, type(None)}:  # datetimes, booleans, durations: few
+        parts.append(pl.Series([None if type(v) in (float, str, dt.date) else cell_text(v) for v in values],
+                               dtype=pl.String))
+    if not parts:
+        return pl.Series([None] * len(values), dtype=pl.String)
+    return parts[0] if len(parts) == 1 else pl.select(pl.coalesce([pl.lit(p) for p in parts])).to_series()
+
+
 def recipient_from(rows: list[list[str | None]]) -> str | None:
     """The first GSTIN on a row that says GSTIN (the title rows' "GSTIN of the recipient: …")."""
     for row in rows:
@@ -184,5 +247,5 @@ def month_number(text: str | None) -> int | None:
     return next((i for i, name in enumerate(_MONTH_NAMES, 1) if len(s) >= 3 and name.startswith(s)), None)
 
 
-__all__ = ["ORIGINALS", "Classifier", "Layout", "locate_header", "merged_ranges", "month_number", "norm",
-           "recipient_from", "return_period"]
+__all__ = ["ORIGINALS", "Classifier", "Layout", "iter_sheets", "locate_header", "merged_ranges", "month_number",
+           "norm", "recipient_from", "return_period", "text_frame", "text_rows"]
