@@ -141,7 +141,7 @@ def import_cmd(
 @app.command()
 def reconcile(
     ims: Annotated[list[Path], typer.Option("--ims", help="IMS download (portal JSON, offline-tool JSON "
-                                            "or Excel) or GSTR-2B JSON; repeat for several.", exists=True, dir_okay=False)],
+                                            "or Excel) or GSTR-2B (JSON or the portal's Excel); repeat for several.", exists=True, dir_okay=False)],
     pr: Annotated[list[Path], typer.Option("--pr", help="Purchase register (.csv, .xlsx, .xls); repeat "
                                            "for several.", exists=True, dir_okay=False)],
     out: Annotated[Path | None, typer.Option("--out", help="Write the result here: .csv, .json or .xlsx.",
