@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 import xlsxwriter
 from golden import assert_golden
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
@@ -487,6 +487,7 @@ _ANY_CELL = st.one_of(st.none(), st.text(max_size=8), st.floats(), st.integers(-
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.lists(_ANY_CELL, max_size=5), max_size=8), st.integers(1, 6))
+@example([[1.5e-7, 1e-05, -3e-9, 1e20, 2.5e16, 1234567890123456.5, float("inf"), float("nan"), 0.1 + 0.2]], 9)
 def test_text_frame_reads_cells_as_cell_text_does(rows, width):
     """The column-wise reader of big sheets gives exactly what the cell-by-cell one gives."""
     frame = text_frame(rows, width)

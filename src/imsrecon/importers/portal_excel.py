@@ -200,8 +200,13 @@ def _text_column(values: tuple[Any, ...]) -> pl.Series:
     if float in types:
         floats = pl.Series([v if type(v) is float else None for v in values], dtype=pl.Float64)
         whole = floats.is_finite() & (floats.abs() < 1e15) & (floats == floats.round(0))
-        parts.append(pl.select(pl.when(whole).then(pl.lit(floats).cast(pl.Int64, strict=False).cast(pl.String))
-                               .when(floats.is_not_nan()).then(pl.lit(floats).cast(pl.String))).to_series())
+        text = pl.select(pl.when(whole).then(pl.lit(floats).cast(pl.Int64, strict=False).cast(pl.String))
+                         .when(floats.is_not_nan()).then(pl.lit(floats).cast(pl.String))).to_series()
+        # Python writes exponents its own way (1e-05, not 0.00001): the few tiny or huge numbers as it does
+        odd = (~whole & ((floats.abs() < 1e-4) | (floats.abs() >= 1e15)) & (floats != 0)).fill_null(False).arg_true()
+        if len(odd):
+            text = text.scatter(odd, [cell_text(values[i]) for i in odd.to_list()])
+        parts.append(text)
     if str in types:
         texts = pl.Series([v if type(v) is str else None for v in values], dtype=pl.String).str.strip_chars()
         parts.append(texts.replace("", None))
