@@ -42,7 +42,7 @@ def reconcile(
                                            "for several.", exists=True, dir_okay=False,
                                            callback=regular_files)],
     ims: Annotated[list[Path] | None, typer.Option("--ims", help="IMS download (portal JSON, offline-tool JSON "
-                                                   "or Excel) or GSTR-2B JSON; repeat for several (a document "
+                                                   "or Excel), GSTR-2B (JSON or the portal's Excel) or GSTR-2A JSON; repeat for several (a document "
                                                    "that several hold counts once).", exists=True, dir_okay=False,
                                                    callback=regular_files, show_default=False)] = None,
     no_ims: Annotated[bool, typer.Option("--no-ims", help="A month with books alone (no IMS download): every "

@@ -10,28 +10,26 @@ document's; "ITC reduction" makes the tax heads the declared reduction).
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import orjson
 import polars as pl
 
+from imsrecon.importers import portal_excel
 from imsrecon.importers.assemble import RawFrame, assemble
 from imsrecon.importers.base import ImportOptions, ImportResult, check_size
+from imsrecon.importers.portal_excel import Layout, merged_ranges, recipient_from, return_period
 from imsrecon.importers.tabular import (
     HEADER_SEARCH_ROWS,
     cell_text,
     excel_sheet_names,
     iter_excel_sheets,
-    table_from_rows,
 )
 from imsrecon.issues import InputFileError, RowIssue, Severity
 from imsrecon.model import AMOUNT_HEADS, Side, SourceKind
 from imsrecon.normalise.dates import date_expr
 from imsrecon.normalise.flags import FLAG_SPELLINGS
-from imsrecon.normalise.gstin import GSTIN_LOOSE_PATTERN
 from imsrecon.normalise.states import place_of_supply_expr
 from imsrecon.sections import ACTION_CODES, INV_TYPE_CODES, OFFLINE_COLUMN_NAMES, OFFLINE_SHEETS, SECTIONS, Section
 
@@ -54,16 +52,10 @@ _CODED = {  # field -> (mapping, message for a value outside it)
     **{f: (FLAG_SPELLINGS, "not Y/N (or Yes/No): left blank")
        for f in ("ispendactblocked", "is_remarks_blocked", "is_itc_red_req_blocked", "itc_red_req")},
 }
-_MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
 _NO_HEADER_HINT = "GSTIN of supplier, Invoice number, Invoice date, Status …"
 _NO_HEADER = f"no IMS header row ({_NO_HEADER_HINT}) in the first {HEADER_SEARCH_ROWS} rows: sheet not imported"
 
-
-def _norm(text: str | None) -> str:
-    s = re.sub(r"\((rs\.?|inr|in rs\.?|in ₹|₹)\)", "", (text or "").lower())
-    return re.sub(r"[^a-z0-9]", "", s)
-
-
+_norm = portal_excel.norm
 _LOOKUP = {_norm(n): f for f, names in OFFLINE_COLUMN_NAMES.items() for n in names.split("|")}
 _SHEETS = {_norm(k): SECTIONS[v] for k, v in OFFLINE_SHEETS.items()}
 
@@ -91,126 +83,20 @@ def classify(name: str | None, group: str | None = None) -> str | None:
     return found
 
 
-def score_header(cells: list[str]) -> float:
-    return float(len({f for c in cells if c and (f := classify(c))}))
-
-
-@dataclass
-class Layout:
-    """Where a sheet's header is and what its columns carry."""
-
-    header_line: int  # physical row (1-based) of the lower header row: data row n is header_line + n
-    top_line: int  # physical row of the upper header row (the header row when there is one)
-    columns: dict[int, str]  # column index -> field
-    labels: dict[str, str]  # field -> column name for messages
-    frame: pl.DataFrame  # rows below the header: positional String columns
-    names: list[str | None] = field(default_factory=list)  # every column's name
-    notes: list[str] = field(default_factory=list)
-
-    def ims_style(self, section: Section | None = None) -> bool:
-        fields = set(self.columns.values())
-        need = {"doc_no"} if section is not None and section.import_of_goods else {"doc_no", "supplier_gstin"}
-        books = any(m in _norm(n) for n in self.names for m in _REGISTER_MARKERS)
-        return need <= fields and bool(fields & _IMS_MARKERS) and not books
-
-
 def locate_header(sheet: str, rows: list[list[str | None]], merged: list[Any] | None,
                   section: Section | None = None) -> Layout | None:
     """Find the header rows by their names; None when no row names enough IMS columns."""
-    table = table_from_rows(sheet, rows, score_header, MIN_HEADER_SCORE)
-    if table is None:
-        return None
-    idx, frame, width = table.header_line - 1, table.frame, len(table.headers)
-    below = rows[idx + 1] if idx + 1 < len(rows) else []
-    if score_header([c or "" for c in below]) >= 2:  # the best row was the group row
-        upper, lower, frame, idx = rows[idx], below, frame.slice(1), idx + 1
-    else:
-        above = rows[idx - 1] if idx > 0 else []
-        group_like = score_header([c or "" for c in above]) >= 1 or sum(1 for c in above if c) >= 2
-        upper, lower = (above if group_like else []), rows[idx]
-    upper, lower = [(list(r) + [None] * width)[:width] for r in (upper, lower)]
-    upper = _fill_groups(upper, lower, merged, idx - 1)
-    names = [lower[c] or upper[c] for c in range(width)]
-    groups = [upper[c] if lower[c] else None for c in range(width)]
-    columns = {c: f for c in range(width) if (f := classify(names[c], groups[c])) and f != "_ignore"}
-    notes = _resolve_duplicates(columns, section)
-    labels: dict[str, str] = {}
-    for c, f in sorted(columns.items()):
-        label = names[c] or f"column {c + 1}"
-        repeated = sum(1 for n in names if n == names[c]) > 1 or f.startswith(("orig_", "decl_"))
-        labels.setdefault(f, f"{label} ({groups[c]})" if repeated and groups[c] else label)
-    return Layout(idx + 1, idx if any(upper) else idx + 1, columns, labels, frame, names, notes)
+    amendment = section is not None and section.is_amendment
+    return portal_excel.locate_header(sheet, rows, merged, classify, MIN_HEADER_SCORE, amendment,
+                                      repeatable=("remarks",))  # the tool has two Remarks columns: both are read
 
 
-def _fill_groups(upper: list[str | None], lower: list[str | None], merged: list[Any] | None,
-                 row: int) -> list[str | None]:
-    """Spread each group label over the columns its merged cell covers."""
-    out = list(upper)
-    if merged is not None:
-        for (r0, c0), (r1, c1) in merged:
-            if r0 <= row <= r1 and c0 < c1 and c0 < len(out) and upper[c0]:
-                out[c0 : c1 + 1] = [upper[c0]] * (min(c1 + 1, len(out)) - c0)
-        return out
-    current = None  # no merge information (.xls): carry a label right until the next one
-    for c in range(len(out)):
-        if upper[c]:
-            current = upper[c] if lower[c] else None
-        elif lower[c]:
-            out[c] = current
-    return out
-
-
-def _resolve_duplicates(columns: dict[int, str], section: Section | None) -> list[str]:
-    by_field: dict[str, list[int]] = {}
-    for c, f in sorted(columns.items()):
-        by_field.setdefault(f, []).append(c)
-    if section is not None and section.is_amendment:
-        for f in ("doc_no", "doc_date"):  # no "original" marker: the original comes first (§3)
-            cols = by_field.get(f, [])
-            if len(cols) >= 2 and f"orig_{f}" not in by_field:
-                columns[cols[0]] = f"orig_{f}"
-                by_field[f] = cols[1:]
-    notes = []
-    for f, cols in by_field.items():
-        if len(cols) > 1 and f != "remarks":  # the tool has two Remarks columns: both are read
-            notes.append(f"{len(cols) - 1} more column(s) for {f} ignored: the first one is used")
-            for c in cols[1:]:
-                del columns[c]
-    return notes
-
-
-def _merged_ranges(path: Path) -> dict[str, list[Any] | None]:
-    from python_calamine import CalamineWorkbook
-
-    try:
-        wb = CalamineWorkbook.from_path(str(path))
-        return {n: wb.get_sheet_by_name(n).merged_cell_ranges for n in wb.sheet_names}
-    except Exception:  # merge information helps; it is never required
-        return {}
-
-
-def _recipient_from(rows: list[list[str | None]]) -> str | None:
-    for row in rows:
-        text = " ".join(c for c in row if c)
-        if "gstin" in text.lower() and (m := re.search(GSTIN_LOOSE_PATTERN.strip("^$"), text.upper())):
-            return m.group(0)
-    return None
-
-
-def return_period(text: str | None) -> str | None:
-    """A return period as MMYYYY from `102025`, `10-2025`, `Oct-2025`, `October 2025`, `2025-10-01`."""
-    s = (text or "").strip().lower()
-    if re.fullmatch(r"\d{5,6}", s):
-        mm, yyyy = s.zfill(6)[:2], s.zfill(6)[2:]
-    elif m := re.fullmatch(r"(\d{1,2})[-/. ](\d{4})", s):
-        mm, yyyy = m.group(1).zfill(2), m.group(2)
-    elif m := re.fullmatch(r"(\d{4})-(\d{2})(-\d{2})?( .*)?", s):
-        mm, yyyy = m.group(2), m.group(1)
-    elif (m := re.fullmatch(r"([a-z]{3})[a-z]*[-/ ,']*(\d{2}|\d{4})", s)) and m.group(1) in _MONTHS:
-        mm, yyyy = f"{_MONTHS[m.group(1)]:02d}", m.group(2) if len(m.group(2)) == 4 else "20" + m.group(2)
-    else:
-        return None
-    return f"{mm}{yyyy}" if 1 <= int(mm) <= 12 and "2017" <= yyyy <= "2099" else None
+def ims_style(layout: Layout, section: Section | None = None) -> bool:
+    """The header is the offline tool's: a number (and supplier) column, an IMS-only column, no books' column."""
+    fields = set(layout.columns.values())
+    need = {"doc_no"} if section is not None and section.import_of_goods else {"doc_no", "supplier_gstin"}
+    books = any(m in _norm(n) for n in layout.names for m in _REGISTER_MARKERS)
+    return need <= fields and bool(fields & _IMS_MARKERS) and not books
 
 
 def _coded(col: pl.Expr, mapping: dict[str, str], keep_unknown: bool = False) -> pl.Expr:
@@ -303,7 +189,7 @@ class ImsExcelImporter:
                 layout = locate_header(name, [[cell_text(c) for c in r] for r in rows], sheet.merged_cell_ranges,
                                        sheet_section(name))
                 if layout is not None:
-                    return layout.ims_style(sheet_section(name))
+                    return ims_style(layout, sheet_section(name))
         except Exception:  # unreadable: not ours to claim
             return False
         return False
@@ -314,20 +200,20 @@ class ImsExcelImporter:
             raise InputFileError(path.name, "not an Excel workbook (.xlsx, .xls or .xlsm)")
         if not any(sheet_section(n) for n in excel_sheet_names(path)):
             raise InputFileError(path.name, "no IMS offline-tool sheet (B2B, B2BA, B2B-DN, B2B-CN, ECO …) in this workbook")
-        merged = _merged_ranges(path)
+        merged = merged_ranges(path)
         result = ImportResult(path.name, self.kind, self.side)
         sheets, refused, recipient = [], [], None
         for sheet, rows in iter_excel_sheets(path):
             section = sheet_section(sheet)
             layout = locate_header(sheet, rows, merged.get(sheet), section)
-            if layout is None or not layout.ims_style(section):
+            if layout is None or not ims_style(layout, section):
                 if section is not None:
                     refused.append(sheet)
                     if any(any(r) for r in rows):
                         result.issues.append(RowIssue(Severity.WARNING, path.name, None, None, None, _NO_HEADER,
                                                       sheet=sheet, code="no_header"))
                 continue
-            recipient = recipient or _recipient_from(rows[: layout.top_line - 1])
+            recipient = recipient or recipient_from(rows[: layout.top_line - 1])
             if section is None:
                 frame = layout.frame
                 n = frame.select(pl.any_horizontal(pl.all().is_not_null()).sum()).item() if frame.height else 0
@@ -364,4 +250,4 @@ class ImsExcelImporter:
         return result
 
 
-__all__ = ["ImsExcelImporter", "Layout", "classify", "locate_header", "return_period", "sheet_section"]
+__all__ = ["ImsExcelImporter", "Layout", "classify", "ims_style", "locate_header", "return_period", "sheet_section"]

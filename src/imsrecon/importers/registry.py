@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from imsrecon.importers.base import Importer, ImportOptions, ImportResult, open_regular
+from imsrecon.importers.gstr2b_excel import Gstr2bExcelImporter
 from imsrecon.importers.gstr2b_json import Gstr2bJsonImporter
 from imsrecon.importers.ims_excel import ImsExcelImporter
 from imsrecon.importers.ims_json import ImsJsonImporter
@@ -12,10 +13,11 @@ from imsrecon.importers.register import RegisterImporter
 from imsrecon.issues import InputFileError
 from imsrecon.model import Side
 
-# Most specific first: a register is whatever tabular file is not an IMS workbook.
+# Most specific first: a register is whatever tabular file is not a portal workbook (GSTR-2B, IMS).
 IMPORTERS: tuple[Importer, ...] = (
     Gstr2bJsonImporter(),
     ImsJsonImporter(),
+    Gstr2bExcelImporter(),
     ImsExcelImporter(),
     RegisterImporter(),
 )
@@ -32,8 +34,8 @@ def detect(path: Path, side: str | None = None) -> Importer:
     if found is None:
         raise InputFileError(
             path.name,
-            "unknown kind of file: expected IMS or GSTR-2B JSON, the IMS offline-tool Excel, "
-            "or a purchase register (.csv, .xlsx, .xls)",
+            "unknown kind of file: expected IMS or GSTR-2B JSON, the IMS offline-tool Excel, the "
+            "GSTR-2B Excel download, or a purchase register (.csv, .xlsx, .xls)",
         )
     if side is not None and found.side not in SIDE_GROUPS[side]:
         wanted = "an IMS or GSTR-2B download" if side == "ims" else "a purchase register"
