@@ -181,6 +181,14 @@ GSTR2B_KEYS: dict[str, str] = {
     "impg": "impg",
     "impgsez": "impgsez",
 }
+# GSTR-2B sections that never pass through IMS: read, counted and reported as not matched.
+GSTR2B_NOT_MATCHED: dict[str, str] = {"isd": "ISD credit", "isda": "ISD credit amendments"}
+
+
+def gstr2b_key(name: str) -> str:
+    """A GSTR-2B section name in any spelling (`B2B`, `CDNR-A`, `impg_sez`, `Cdnra`) as its
+    `docdata` key (`b2b`, `cdnra`, `impgsez`); unknown names come back folded the same way."""
+    return name.strip().lower().replace("-", "").replace("_", "").replace(" ", "")
 
 # Portal actions (domain doc §1, §4).
 ACTIONS = {"A": "Accept", "R": "Reject", "P": "Pending", "N": "No action"}
