@@ -10,6 +10,7 @@ import polars as pl
 
 from imsrecon.importers.assemble import AMOUNT_FIELDS, RawFrame, assemble
 from imsrecon.importers.base import ImportOptions, ImportResult, check_size, load_json
+from imsrecon.importers.gstr2a_json import looks_like_gstr2a
 from imsrecon.importers.json_fast import read_records, record_count, split_arrays
 from imsrecon.issues import InputFileError, RowIssue, Severity
 from imsrecon.model import Side, SourceKind
@@ -219,7 +220,7 @@ class ImsJsonImporter:
     side = Side.IMS
 
     def identify(self, path: Path, head: bytes) -> bool:
-        if path.suffix.lower() != ".json":
+        if path.suffix.lower() != ".json" or looks_like_gstr2a(head):  # GSTR-2A has the same section keys
             return False
         text = head.decode("utf-8", "ignore")
         return "docdata" not in text and any(

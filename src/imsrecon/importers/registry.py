@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from imsrecon.importers.base import Importer, ImportOptions, ImportResult
+from imsrecon.importers.gstr2a_json import Gstr2aJsonImporter
 from imsrecon.importers.gstr2b_json import Gstr2bJsonImporter
 from imsrecon.importers.ims_excel import ImsExcelImporter
 from imsrecon.importers.ims_json import ImsJsonImporter
@@ -15,6 +16,7 @@ from imsrecon.model import Side
 # Most specific first: a register is whatever tabular file is not an IMS workbook.
 IMPORTERS: tuple[Importer, ...] = (
     Gstr2bJsonImporter(),
+    Gstr2aJsonImporter(),
     ImsJsonImporter(),
     ImsExcelImporter(),
     RegisterImporter(),
