@@ -311,3 +311,15 @@ def test_an_empty_gstr2b(tmp_path):
     r = read(write(tmp_path, {"chksum": "x", "data": {"gstin": "27AAPFU0939F1ZV", "rtnprd": "102025", "docdata": {}}}))
     assert (r.documents.height, r.rows_read, r.issues, r.notes) == (0, 0, [], ["no documents in this GSTR-2B"])
 
+
+@pytest.mark.parametrize("importer", ["gstr2b", "gstr2a"])
+def test_downloads_over_the_full_parser_limit_are_refused(importer):
+    from imsrecon.importers.gstr2a_json import Gstr2aJsonImporter
+
+    path = SAMPLE if importer == "gstr2b" else Path(__file__).parent / "data" / "gstr2a" / "gstr2a_offline.json"
+    reader = Gstr2bJsonImporter() if importer == "gstr2b" else Gstr2aJsonImporter()
+    size = path.stat().st_size
+    with pytest.raises(InputFileError) as exc:
+        reader.read(path, ImportOptions(max_json_full_parse_bytes=size - 1))
+    assert exc.value.file == path.name and f"({size:,} bytes); the limit for this JSON is" in exc.value.reason
+    assert reader.read(path, ImportOptions(max_json_full_parse_bytes=size)).documents.height > 0
