@@ -86,7 +86,7 @@ def _options(gstin: str | None, mapping: Path | None) -> ImportOptions:
 
 @app.command("import")
 def import_cmd(
-    files: Annotated[list[Path], typer.Argument(help="IMS/GSTR-2B downloads or purchase registers.",
+    files: Annotated[list[Path], typer.Argument(help="IMS/GSTR-2B/GSTR-2A downloads or purchase registers.",
                                                 exists=True, dir_okay=False)],
     side: Annotated[str | None, typer.Option(
         "--side", help="'ims' or 'pr' to say which side the files are; detected from content if left out.",
@@ -141,7 +141,8 @@ def import_cmd(
 @app.command()
 def reconcile(
     ims: Annotated[list[Path], typer.Option("--ims", help="IMS download (portal JSON, offline-tool JSON "
-                                            "or Excel) or GSTR-2B JSON; repeat for several.", exists=True, dir_okay=False)],
+                                            "or Excel), GSTR-2B or GSTR-2A JSON; repeat for several.", exists=True,
+                                            dir_okay=False)],
     pr: Annotated[list[Path], typer.Option("--pr", help="Purchase register (.csv, .xlsx, .xls); repeat "
                                            "for several.", exists=True, dir_okay=False)],
     out: Annotated[Path | None, typer.Option("--out", help="Write the result here: .csv, .json or .xlsx.",
