@@ -69,7 +69,7 @@ def test_kind_side_and_every_section():
     assert (by_no["GC-CN-11A"]["ims_section"], by_no["GC-CN-11A"]["orig_doc_no"]) == ("b2bcna", "GC-CN-11")
     assert (by_no["INV/25-26/0099R"]["orig_doc_no"], str(by_no["INV/25-26/0099R"]["orig_doc_date"])) == (
         "INV/25-26/0099", "2025-10-28")
-    assert (by_no["4567999"]["ims_section"], str(by_no["4567999"]["doc_date"])) == ("impg", "2025-11-12")
+    assert (by_no["4567999"]["ims_section"], str(by_no["4567999"]["doc_date"])) == ("impg", "2025-10-28")
     assert (by_no["7788990"]["supplier_gstin"], by_no["7788990"]["supplier_name"]) == (
         "33AAACT2727Q1Z3", "Chennai SEZ Exports Ltd")  # impgsez: sgstin, tdname
 
@@ -97,6 +97,7 @@ def test_amounts_summed_over_items(doc_no, heads):
         ("GC-2025-780", ("Filed", "102025", "102025", False)),  # flprdr1 "Oct'25"
         ("DN-0045", ("Not Filed", "112025", "112025", False)),  # flprdr1 "November 2025"
         ("4567123", (None, None, "112025", False)),  # no supplier period: the download's fp
+        ("4567999", (None, None, "112025", False)),  # … even for a bill of entry of October
     ],
 )
 def test_filing_status_period_and_reverse_charge(doc_no, facts):
