@@ -179,7 +179,7 @@ def test_a_bad_file_stops_before_anything_is_written(tmp_path):
 def test_wrong_side_is_refused(tmp_path):
     result = runner.invoke(app, ["reconcile", "--ims", str(TALLY_XLSX), "--pr", str(IMS), "--db", ":memory:"])
     assert result.exit_code == 1
-    assert "tally_title_rows.xlsx: looks like a purchase register, not an IMS or GSTR-2B download" in result.output
+    assert "tally_title_rows.xlsx: looks like a purchase register, not an IMS, GSTR-2B or GSTR-2A download" in result.output
 
 
 def test_bad_out_suffix_and_bad_config(tmp_path):

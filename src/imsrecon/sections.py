@@ -116,6 +116,31 @@ FIELD_ALIASES: dict[str, str] = {
     # GSTR-2B spellings of the original note on cdnra (unconfirmed: `ontnum`/`ont_num` both seen)
     "ontnum": "ont_num",
     "ontdt": "ont_dt",
+    # IMS offline tool (April 2026; unconfirmed, domain doc §5): its own names and camelCase ones
+    "rtnTyp": "srcform",
+    "sRtnPrd": "rtnprd",
+    "srcForm": "srcform",
+    "rtnPrd": "rtnprd",
+    "srcFilStatus": "srcfilstatus",
+    "invTyp": "inv_typ",
+    "invType": "inv_typ",
+    "isPendActBlocked": "ispendactblocked",
+    "isPendActnAllwd": "ispendactblocked",
+    "prevStatus": "prev_status",
+    "ntNum": "nt_num",
+    "ntDt": "nt_dt",
+    "ontNum": "ont_num",
+    "ontDt": "ont_dt",
+    "oInum": "oinum",
+    "oIdt": "oidt",
+    "txVal": "txval",
+    "isRemarkBlocked": "isRemarksBlocked",
+    # GSTR-2A (portal offline download and API): reverse charge, cess, bill of entry, port code
+    "rchrg": "rev",
+    "csamt": "cess",
+    "benum": "boenum",
+    "bedt": "boedt",
+    "portcd": "portcode",
 }
 
 # IMS offline-tool Excel: sheet name -> section key (unconfirmed layout, domain doc §3).
@@ -181,6 +206,38 @@ GSTR2B_KEYS: dict[str, str] = {
     "impg": "impg",
     "impgsez": "impgsez",
 }
+# GSTR-2B sections that never pass through IMS: read, counted and reported as not matched.
+GSTR2B_NOT_MATCHED: dict[str, str] = {"isd": "ISD credit", "isda": "ISD credit amendments"}
+
+
+def gstr2b_key(name: str) -> str:
+    """A GSTR-2B section name in any spelling (`B2B`, `CDNR-A`, `impg_sez`, `Cdnra`) as its
+    `docdata` key (`b2b`, `cdnra`, `impgsez`); unknown names come back folded the same way."""
+    return name.strip().lower().replace("-", "").replace("_", "").replace(" ", "")
+
+
+# GSTR-2A sections (the portal's offline download and the API, domain doc §6): key -> the
+# IMS-equivalent section key (notes refined per `ntty` C/D).
+GSTR2A_KEYS: dict[str, str] = {
+    "b2b": "b2b",
+    "b2ba": "b2ba",
+    "cdn": "b2bcn",
+    "cdna": "b2bcna",
+    "cdnr": "b2bcn",  # GSP spellings of the same
+    "cdnra": "b2bcna",
+    "ecom": "ecom",
+    "ecoma": "ecoma",
+    "impg": "impg",
+    "impgsez": "impgsez",
+}
+# GSTR-2A sections with no IMS equivalent: counted and reported as not matched.
+GSTR2A_NOT_MATCHED: dict[str, str] = {
+    "isd": "ISD credit", "isda": "ISD credit amendments", "tds": "TDS credit", "tdsa": "TDS credit amendments",
+    "tcs": "TCS credit", "tcsa": "TCS credit amendments",
+}  # fmt: skip
+# Keys of a GSTR-1 return (the taxpayer's own outward supplies), which looks like a GSTR-2A.
+GSTR1_ONLY_KEYS = frozenset({"b2cl", "b2cs", "b2csa", "b2cla", "exp", "expa", "cdnur", "cdnura", "hsn", "nil",
+                             "doc_issue", "txpd", "at", "gt", "cur_gt"})
 
 # Portal actions (domain doc §1, §4).
 ACTIONS = {"A": "Accept", "R": "Reject", "P": "Pending", "N": "No action"}

@@ -127,7 +127,7 @@ def _options(gstin: str | None, mapping: Path | None) -> ImportOptions:
 
 @app.command("import")
 def import_cmd(
-    files: Annotated[list[Path], typer.Argument(help="IMS/GSTR-2B downloads or purchase registers.",
+    files: Annotated[list[Path], typer.Argument(help="IMS/GSTR-2B/GSTR-2A downloads or purchase registers.",
                                                 exists=True, dir_okay=False, callback=regular_files)],
     side: Annotated[str | None, typer.Option(
         "--side", help="'ims' or 'pr' to say which side the files are; detected from content if left out.",

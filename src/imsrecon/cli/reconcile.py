@@ -72,7 +72,7 @@ def reconcile(
     if out is not None and out.suffix.lower() not in (".csv", ".json", ".xlsx"):
         render.fail("--out must end in .csv, .json or .xlsx", 2)
     if bool(ims) == no_ims:
-        render.fail("give --ims FILE (an IMS or GSTR-2B download; repeat for several) or, for a month with "
+        render.fail("give --ims FILE (an IMS, GSTR-2B or GSTR-2A download; repeat for several) or, for a month with "
                     "books alone, --no-ims" if not ims else "--no-ims and --ims exclude each other", 2)
     with _user_errors():
         match_config = MatchConfig.load(config) if config else MatchConfig()

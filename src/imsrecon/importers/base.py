@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import stat
@@ -17,12 +18,38 @@ from imsrecon.model import Side, SourceKind, empty_documents
 # Uploaded and imported files above this size are refused before parsing (override per call).
 DEFAULT_MAX_FILE_BYTES = 2 * 1024**3
 
+# JSON downloads are held in memory whole. Peak memory of an import per byte of JSON, measured
+# with /usr/bin/time on generated downloads (README "Limits"): the fast reader (IMS, flat records)
+# 3.3-4.0 (400 MB: 1.56 GB peak; 1.1 GB: 4.34 GB); the full parser (GSTR-2B, GSTR-2A, and IMS files
+# the fast reader declines) 9.6-12 (IMS 400 MB: 4.95 GB; GSTR-2B 211 MB: 2.62 GB; GSTR-2A 312 MB:
+# 3.07 GB). The limits keep an import's peak near JSON_MEMORY_BOUND.
+JSON_MEMORY_BOUND = 6 * 10**9
+PEAK_PER_BYTE_FAST = 4.0
+PEAK_PER_BYTE_FULL = 12.5
+DEFAULT_MAX_JSON_BYTES = int(JSON_MEMORY_BOUND / PEAK_PER_BYTE_FAST)  # 1.5 GB
+DEFAULT_MAX_JSON_FULL_PARSE_BYTES = int(JSON_MEMORY_BOUND / PEAK_PER_BYTE_FULL)  # 480 MB
+# IMSRECON_MAX_JSON_MB=<megabytes> sets the fast reader's limit (and the full parser's in proportion)
+JSON_LIMIT_ENV = "IMSRECON_MAX_JSON_MB"
+
+
+def _json_limit(default: int, share: float = 1.0) -> int:
+    """A JSON limit: IMSRECON_MAX_JSON_MB (megabytes; ``share`` of it for the full parser) or the default."""
+    raw = os.environ.get(JSON_LIMIT_ENV, "").strip()
+    try:
+        return int(float(raw) * 10**6 * share) if raw else default
+    except ValueError:
+        return default
+
 
 @dataclass(frozen=True)
 class ImportOptions:
     recipient_gstin: str | None = None  # fills blank recipient GSTINs
     mapping_file: Path | None = None  # user column mapping (TOML) for registers
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    # JSON files above these are refused before they are read (memory: see DEFAULT_MAX_JSON_BYTES)
+    max_json_bytes: int = field(default_factory=lambda: _json_limit(DEFAULT_MAX_JSON_BYTES))
+    max_json_full_parse_bytes: int = field(default_factory=lambda: _json_limit(
+        DEFAULT_MAX_JSON_FULL_PARSE_BYTES, PEAK_PER_BYTE_FAST / PEAK_PER_BYTE_FULL))
     # the record text an upload echoes; a run that keeps nothing (--db :memory:) can skip it
     keep_portal_record: bool = True
 
@@ -135,12 +162,59 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def load_json(path: Path, options: ImportOptions) -> object:
-    """The parsed JSON of a file, after the size check; unreadable JSON names the file."""
+def _size(n: int) -> str:
+    return f"{n / 10**9:.2f} GB" if n >= 10**9 else f"{n / 10**6:.1f} MB"
+
+
+def check_json_size(path: Path, options: ImportOptions, full_parse: bool = False) -> None:
+    """Refuse, before reading it, a JSON file too large to read within the memory bound: the
+    message names the size, the limit, and how to split the download or raise the limit."""
+    check_size(path, options)
+    size = path.stat().st_size
+    limit = options.max_json_full_parse_bytes if full_parse else options.max_json_bytes
+    if size <= limit:
+        return
+    how = ("it is read by the full JSON parser (GSTR-2B, GSTR-2A, IMS records that are not flat), which needs "
+           f"about {PEAK_PER_BYTE_FULL:.1f} bytes of memory per byte of file" if full_parse else
+           f"reading it needs about {PEAK_PER_BYTE_FAST:.1f} bytes of memory per byte of file")
+    raise InputFileError(path.name, (
+        f"file is {_size(size)} ({size:,} bytes); the limit for this JSON is {_size(limit)} ({how}): "
+        "download it per section (B2B, CDNR, …) or per return period and import the parts, "
+        f"or raise the limit on a machine with more memory ({JSON_LIMIT_ENV}=<megabytes>)"
+    ))
+
+
+def parsed_if_whole(path: Path, head: bytes) -> object | None:
+    """The parsed JSON when ``head`` is the whole file (small files are identified by their
+    structure); None when the file is longer or ``head`` is not valid JSON."""
     import orjson
 
-    check_size(path, options)
+    try:
+        if path.stat().st_size != len(head):
+            return None
+        return orjson.loads(head)
+    except (OSError, orjson.JSONDecodeError):
+        return None
+
+
+def load_json(path: Path, options: ImportOptions, full_parse: bool = True) -> object:
+    """The parsed JSON of a file, after the size checks; unreadable JSON names the file."""
+    import orjson
+
+    check_json_size(path, options, full_parse)
+    collecting = gc.isenabled()
+    gc.disable()  # parsed JSON holds no cycles: collecting while millions of objects are made only costs (2-3x)
     try:
         return orjson.loads(path.read_bytes())
     except orjson.JSONDecodeError as exc:
-        raise InputFileError(path.name, f"not valid JSON: {exc}") from None
+        if "memory" not in str(exc).lower():
+            raise InputFileError(path.name, f"not valid JSON: {exc}") from None
+    except MemoryError:
+        pass
+    finally:
+        if collecting:
+            gc.enable()
+    raise InputFileError(path.name, (
+        f"not enough memory to read this JSON ({_size(path.stat().st_size)}): download it per section "
+        "or per return period and import the parts"
+    ))

@@ -9,7 +9,9 @@ import orjson
 import polars as pl
 
 from imsrecon.importers.assemble import AMOUNT_FIELDS, RawFrame, assemble
-from imsrecon.importers.base import ImportOptions, ImportResult, check_size, load_json
+from imsrecon.importers.base import ImportOptions, ImportResult, check_json_size, load_json, parsed_if_whole
+from imsrecon.importers.gstr2a_json import looks_like_gstr2a
+from imsrecon.importers.json_envelope import empty_download, find_body
 from imsrecon.importers.json_fast import read_records, record_count, split_arrays
 from imsrecon.issues import InputFileError, RowIssue, Severity
 from imsrecon.model import Side, SourceKind
@@ -43,28 +45,26 @@ PORTAL_TO_MODEL = {
     "isItcRedReqBlocked": "is_itc_red_req_blocked",
     "rev": "reverse_charge",
 }
-_ENVELOPES = ("data", "imsDetails", "ims_details", "invdata")
 _RECIPIENT_KEYS = ("rtin", "gstin", "ctin_recipient")
+_OFFLINE_ENVELOPES = ("imsDetails", "ims_details")
+
+
+def _is_ims_body(node: dict[str, Any]) -> bool:
+    return any(section_for_key(k) is not None for k in node)
 
 
 def _unwrap(doc: Any) -> tuple[dict[str, Any], str | None, bool, tuple[str, ...]]:
     """(sections dict, recipient GSTIN if the file names one, offline-tool envelope?, the
-    sections dict's path of keys)."""
+    sections dict's path of keys). The sections sit at any depth of any envelope; a download
+    without documents (``{"data": {}}``) has an empty sections dict."""
     if not isinstance(doc, dict):
         raise InputFileError("", "the JSON is not an object")
-    recipient = next((doc[k] for k in _RECIPIENT_KEYS if isinstance(doc.get(k), str)), None)
-    offline = False
-    body: Any = doc
-    path: tuple[str, ...] = ()
-    for _ in range(3):  # envelopes nest: {"data": {"imsDetails": {...}}}
-        key = next((k for k in _ENVELOPES if isinstance(body.get(k), dict)), None)
-        if key is None:
-            break
-        offline = offline or key in ("imsDetails", "ims_details")
-        body = body[key]
-        path = (*path, key)
-        recipient = recipient or next((body[k] for k in _RECIPIENT_KEYS if isinstance(body.get(k), str)), None)
-    return body, recipient, offline, path
+    found = find_body(doc, _is_ims_body) or empty_download(doc, lambda k: section_for_key(k) is not None)
+    if found is None:
+        raise InputFileError("", "no IMS sections (b2b, b2ba, b2bcn, \u2026) in this JSON")
+    recipient = found.meta(_RECIPIENT_KEYS)
+    offline = any(k in _OFFLINE_ENVELOPES for k in found.path)
+    return found.body, None if recipient is None else str(recipient), offline, found.path
 
 
 def section_display(section: Section) -> dict[str, str]:
@@ -83,18 +83,22 @@ def _section_fields(section: Section) -> dict[str, str]:
 def _text(value: Any) -> str | None:
     if value is None:
         return None
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, float) and value.is_integer() and abs(value) < _EXACT:
         return str(int(value))
     return str(value)
+
+
+_EXACT = 2.0**53  # whole numbers a float holds exactly (a larger one is shown as written by Polars)
 
 
 _TEXT_FIELDS = ("doc_no", "orig_doc_no", "place_of_supply", "rtnprd", "supplier_gstin")
 
 
 def _records_frame(records: list[dict[str, Any]]) -> pl.DataFrame:
-    """All records as columns (Polars infers types); records whose values do not share a type
-    per field (a number here, text there), or that hold true/false (which Polars would take for
-    1/0 beside numbers), are read as text instead."""
+    """The records' fields that imsrecon reads (any spelling) as columns (Polars infers types);
+    records whose values do not share a type per field (a number here, text there), or that hold
+    true/false (which Polars would take for 1/0 beside numbers), are read as text instead."""
+    records = [{k: v for k, v in r.items() if k in _KNOWN} for r in records]
     if not any(isinstance(v, bool) for r in records for v in r.values()):
         try:
             return pl.from_dicts(records, infer_schema_length=None)
@@ -107,18 +111,22 @@ def _as_text(col: pl.Series) -> pl.Series:
     """Numbers written as JSON numbers stay whole: 1234, not 1234.0."""
     if col.dtype.is_float():
         whole = col.is_null() | (col == col.round(0))
-        if whole.all():
+        if whole.all() and not (col.abs() >= _EXACT).any():
             return col.cast(pl.Int64).cast(pl.String)
     return col.cast(pl.String)
 
 
-def section_frame(section: Section, records: list[dict[str, Any]]) -> pl.DataFrame:
-    """Raw frame (model field names) for one section's records (parsed JSON objects)."""
+def section_frame(section: Section, records: list[dict[str, Any]], src_row: list[int] | None = None) -> pl.DataFrame:
+    """Raw frame (model field names) for one section's records (parsed JSON objects); ``src_row``:
+    each record's position in its section (default 1, 2, …)."""
     portal = pl.Series("portal_record", [orjson.dumps(r).decode() for r in records], dtype=pl.String)
-    return section_frame_from(section, _records_frame(records), portal)
+    rows = None if src_row is None else pl.Series("src_row", src_row, dtype=pl.Int64)
+    return section_frame_from(section, _records_frame(records), portal, rows)
 
 
-def section_frame_from(section: Section, frame: pl.DataFrame, portal_record: pl.Series) -> pl.DataFrame:
+def section_frame_from(
+    section: Section, frame: pl.DataFrame, portal_record: pl.Series, src_row: pl.Series | None = None
+) -> pl.DataFrame:
     """Raw frame (model field names) from the records' columns (portal spellings) and texts."""
     canonical: dict[str, pl.Series] = {}
     for name in frame.columns:  # any spelling of a field -> its canonical name
@@ -127,20 +135,22 @@ def section_frame_from(section: Section, frame: pl.DataFrame, portal_record: pl.
         if key in canonical and canonical[key].dtype != col.dtype:
             col, canonical[key] = col.cast(pl.String), canonical[key].cast(pl.String)
         canonical[key] = canonical[key].fill_null(col) if key in canonical else col
+    n = portal_record.len()
     columns: dict[str, pl.Series] = {}
     for portal_name, model_name in _section_fields(section).items():
         col = canonical.get(portal_name)
         if col is None or col.dtype == pl.Null or col.dtype.is_nested() or col.null_count() == col.len():
             continue
         columns[model_name] = _as_text(col) if model_name in _TEXT_FIELDS or not col.dtype.is_numeric() else col
-    n = portal_record.len()
-    out = pl.DataFrame([s.alias(k) for k, s in columns.items()], height=n)
+    if src_row is None:
+        src_row = pl.int_range(1, n + 1, dtype=pl.Int64, eager=True)
+    out = pl.DataFrame([src_row.alias("src_row"), *(s.alias(k) for k, s in columns.items())])
     return out.with_columns(
+        *([] if "doc_no" in columns else [pl.lit(None, pl.String).alias("doc_no")]),  # none given: each row says so
         portal_record.alias("portal_record"),
         pl.lit(section.doc_class.value).alias("doc_class"),
         pl.lit(section.key).alias("ims_section"),
         pl.lit(section.is_amendment).alias("is_amendment"),
-        pl.int_range(1, n + 1, dtype=pl.Int64).alias("src_row"),
         pl.lit(section.key).alias("src_sheet"),
     )
 
@@ -150,6 +160,7 @@ _ALL_FIELDS = sorted(
     {*PORTAL_TO_MODEL, *FIELD_ALIASES}
     | {f for s in SECTIONS.values() for f in (s.number_field, s.date_field, s.orig_number_field, s.orig_date_field) if f}
 )
+_KNOWN = frozenset(_ALL_FIELDS)
 
 
 # the spellings of amount fields (read as numbers when the file writes them so)
@@ -160,7 +171,8 @@ _AMOUNT_FIELDS = frozenset(
 
 def _fast_sections(data: bytes, keep_text: bool = True) -> tuple[dict[str, Any], str | None, bool, dict[str, pl.DataFrame | int]] | None:
     """Body, recipient, offline flag and key -> section frame (or record count for unknown
-    sections) by the fast reader; None when the file needs the full parser."""
+    sections) by the fast reader; None when the file needs the full parser (which also names
+    each bad record, so anything the fast reader cannot read for sure goes there)."""
     split = split_arrays(data)
     del data  # the arrays are copies: the file's bytes can go (hundreds of MB at a million records)
     if split is None:
@@ -179,39 +191,67 @@ def _fast_sections(data: bytes, keep_text: bool = True) -> tuple[dict[str, Any],
         if section is None:
             sections[key] = record_count(ndjson)
             continue
-        records = read_records(ndjson, _ALL_FIELDS, keep_text, _AMOUNT_FIELDS)
-        if records is None:
+        try:
+            records = read_records(ndjson, _ALL_FIELDS, keep_text, _AMOUNT_FIELDS)
+            if records is None:
+                return None
+            sections[key] = section_frame_from(section, records.drop("portal_record"), records["portal_record"])
+        except (pl.exceptions.PolarsError, ValueError, TypeError, OverflowError):
             return None
-        sections[key] = section_frame_from(section, records.drop("portal_record"), records["portal_record"])
     return body, recipient, offline, sections
+
+
+def _unreadable(record: Any, fields: dict[str, str]) -> tuple[str | None, str, str] | None:
+    """(column, value, reason) when a record cannot be read at all: not an object, or a field
+    imsrecon reads holding a list or an object where one value belongs."""
+    if not isinstance(record, dict):
+        return None, repr(record)[:60], "record is not a JSON object"
+    for k, v in record.items():
+        if isinstance(v, (list, dict)) and FIELD_ALIASES.get(k, k) in fields:
+            kind = "a list" if isinstance(v, list) else "an object"
+            return k, orjson.dumps(v).decode()[:60], f"{kind} where one value belongs"
+    return None
 
 
 def _full_parse(
     path: Path, options: ImportOptions, issues: list[RowIssue], bad_records: dict[str, int]
 ) -> tuple[dict[str, Any], str | None, bool, dict[str, pl.DataFrame | int]]:
-    """Every record parsed as a Python object: slower, but reads any JSON. Records that are not
-    objects become errors in ``issues`` and are counted in ``bad_records``."""
-    doc = load_json(path, options)
+    """Every record parsed as a Python object: slower, but reads any JSON. Records that cannot be
+    read become errors in ``issues`` and are counted in ``bad_records``."""
+    doc = load_json(path, options, full_parse=True)
     try:
         body, recipient, offline, _ = _unwrap(doc)
     except InputFileError as exc:
         raise InputFileError(path.name, exc.reason) from None
     sections: dict[str, pl.DataFrame | int] = {}
     for key, records in body.items():
-        if not isinstance(records, list):
-            continue
         section = section_for_key(key)
+        if not isinstance(records, list):
+            if section is not None and records not in (None, "", {}):
+                issues.append(RowIssue(Severity.WARNING, path.name, None, None, None,
+                                       f"section '{key}' is not a list of records: not imported",
+                                       sheet=key, code="unknown_section"))
+            continue
         if section is None:
             sections[key] = len(records)
             continue
-        good = [r for r in records if isinstance(r, dict)]
+        fields = _section_fields(section)
+        good, rows = [], []
         for i, r in enumerate(records, 1):
-            if not isinstance(r, dict):
-                issues.append(RowIssue(Severity.ERROR, path.name, i, None, repr(r)[:60],
-                                       "record is not a JSON object", sheet=key, code="record"))
+            problem = _unreadable(r, fields)
+            if problem is None:
+                good.append(r)
+                rows.append(i)
+                continue
+            column, value, reason = problem
+            issues.append(RowIssue(Severity.ERROR, path.name, i, column, value, reason, sheet=key, code="record"))
         bad_records[key] = len(records) - len(good)
-        sections[key] = section_frame(section, good) if good else pl.DataFrame()
+        sections[key] = section_frame(section, good, rows) if good else pl.DataFrame()
     return body, recipient, offline, sections
+
+
+# section keys that say "IMS" in the first bytes of a file too large to parse just to identify it
+_MARKERS = tuple(f'"{k}"'.encode() for k in ("b2b", "b2bcn", "b2bdn", "b2ba", "cn", "dn", "ecom", "imsDetails", "impg"))
 
 
 class ImsJsonImporter:
@@ -219,22 +259,28 @@ class ImsJsonImporter:
     side = Side.IMS
 
     def identify(self, path: Path, head: bytes) -> bool:
-        if path.suffix.lower() != ".json":
+        """By content: the IMS sections (flat records) in an envelope, or an envelope without
+        documents (an empty month); never GSTR-2B (``docdata``) or GSTR-2A (supplier groups)."""
+        if path.suffix.lower() != ".json" or b'"docdata"' in head or looks_like_gstr2a(head):
             return False
-        text = head.decode("utf-8", "ignore")
-        return "docdata" not in text and any(
-            f'"{k}"' in text for k in ("b2b", "b2bcn", "b2bdn", "b2ba", "cn", "dn", "ecom", "imsDetails", "impg")
-        )
+        doc = parsed_if_whole(path, head)
+        if doc is not None:  # a small file: by its structure
+            try:
+                _unwrap(doc)
+            except InputFileError:
+                return False
+            return True
+        return any(m in head for m in _MARKERS)
 
     def read(self, path: Path, options: ImportOptions) -> ImportResult:
-        check_size(path, options)
+        check_json_size(path, options)
         fast = _fast_sections(path.read_bytes(), options.keep_portal_record)
         issues: list[RowIssue] = []
         bad_records: dict[str, int] = {}
         if fast is None:
-            body, recipient, offline, sections = _full_parse(path, options, issues, bad_records)
+            _, recipient, offline, sections = _full_parse(path, options, issues, bad_records)
         else:
-            body, recipient, offline, sections = fast
+            _, recipient, offline, sections = fast
         kind = SourceKind.IMS_OFFLINE_JSON if offline else SourceKind.IMS_JSON
         recipient = (recipient or options.recipient_gstin or "").strip().upper() or None
         result = ImportResult(path.name, kind, Side.IMS, recipient_gstin=recipient)
@@ -267,9 +313,10 @@ class ImsJsonImporter:
             docs, found = assemble(raw)
             result.documents = docs
             issues += found
-        if result.rows_read == 0 and not any(section_for_key(k) for k in body):
-            raise InputFileError(path.name, "no IMS sections (b2b, b2ba, b2bcn, …) in this JSON")
+        if result.rows_read == 0:
+            result.notes.append("no documents in this download (an empty month)")
         result.issues = issues
         return result
+
 
 __all__ = ["ImsJsonImporter", "SECTIONS", "section_frame"]

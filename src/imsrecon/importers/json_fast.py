@@ -170,6 +170,10 @@ def read_records(
         values = _try_read(ndjson, fields, numeric)
         if values is None or values.height != ndjson.count(b"\n") + 1:
             return None
+        # a brace that is no record's own: in a text, or an object nested in a record (which
+        # Polars would hand over as its text); the full parser tells the two apart
+        if any(values[c].str.starts_with("{").any() for c in values.columns if values[c].dtype == pl.String):
+            return None
     if not keep_text:
         return values.with_columns(pl.lit(None, pl.String).alias("portal_record"))
     raw = pl.read_csv(

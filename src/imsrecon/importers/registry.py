@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from imsrecon.importers.base import Importer, ImportOptions, ImportResult, open_regular
+from imsrecon.importers.gstr2a_json import Gstr2aJsonImporter
 from imsrecon.importers.gstr2b_excel import Gstr2bExcelImporter
 from imsrecon.importers.gstr2b_json import Gstr2bJsonImporter
 from imsrecon.importers.ims_excel import ImsExcelImporter
@@ -16,6 +17,7 @@ from imsrecon.model import Side
 # Most specific first: a register is whatever tabular file is not a portal workbook (GSTR-2B, IMS).
 IMPORTERS: tuple[Importer, ...] = (
     Gstr2bJsonImporter(),
+    Gstr2aJsonImporter(),
     ImsJsonImporter(),
     Gstr2bExcelImporter(),
     ImsExcelImporter(),
@@ -34,11 +36,11 @@ def detect(path: Path, side: str | None = None) -> Importer:
     if found is None:
         raise InputFileError(
             path.name,
-            "unknown kind of file: expected IMS or GSTR-2B JSON, the IMS offline-tool Excel, the "
+            "unknown kind of file: expected IMS, GSTR-2B or GSTR-2A JSON, the IMS offline-tool Excel, the "
             "GSTR-2B Excel download, or a purchase register (.csv, .xlsx, .xls)",
         )
     if side is not None and found.side not in SIDE_GROUPS[side]:
-        wanted = "an IMS or GSTR-2B download" if side == "ims" else "a purchase register"
+        wanted = "an IMS, GSTR-2B or GSTR-2A download" if side == "ims" else "a purchase register"
         raise InputFileError(path.name, f"looks like {_describe(found)}, not {wanted}")
     return found
 

@@ -70,7 +70,18 @@ def filed_expr(col: pl.Expr) -> pl.Expr:
     return pl.when(folded.fill_null("") == "").then(None).otherwise(folded.is_in(FILED_WORDS))
 
 
+# GSTR-2B's ITC availability (`itcavl`): Y/N, or T where a file says the credit is temporary
+# (folded spellings; checked before the flag spellings, in which a lone T is "true")
+TEMPORARY = "T"
+TEMPORARY_WORDS = ("t", "temp", "temporary")
+
+
+def itc_availability_expr(col: pl.Expr) -> pl.Expr:
+    """ITC availability as ``Y``/``N``/``T`` (null where blank or none of these)."""
+    return pl.when(_folded(col).is_in(TEMPORARY_WORDS)).then(pl.lit(TEMPORARY)).otherwise(flag_expr(col))
+
+
 __all__ = [
-    "FILED_WORDS", "FLAG_FIELDS", "FLAG_SPELLINGS", "NO", "YES", "filed_expr", "flag_expr", "flag_unreadable",
-    "flag_value", "is_yes", "yes_expr",
+    "FILED_WORDS", "FLAG_FIELDS", "FLAG_SPELLINGS", "NO", "TEMPORARY", "TEMPORARY_WORDS", "YES", "filed_expr",
+    "flag_expr", "flag_unreadable", "flag_value", "is_yes", "itc_availability_expr", "yes_expr",
 ]  # fmt: skip
