@@ -16,11 +16,15 @@ from imsrecon.importers.file_kind import FileKind, sniff_file
 from imsrecon.importers.register_columns import (
     MIN_HEADER_SCORE,
     ColumnMapping,
+    missing_column_message,
+    missing_fields,
+    mode_columns,
     resolve_columns,
     scorer_for,
 )
 from imsrecon.importers.register_ledgers import fold_ledger_lines
 from imsrecon.importers.register_rules import (
+    MODE_PREFIX,
     aggregate_lines,
     classify_documents,
     fill_gstin_from_party,
@@ -68,16 +72,16 @@ class RegisterImporter:
             result.notes.append("the .xls file is a web page (HTML) table, as many ERPs write an Excel export: "
                                 "read as that table")
         raws, display, has_rate, has_voucher, has_item = [], {}, False, False, False
-        for table in _read_tables(path, content, mapping, options):
-            raw, columns, issues, rows = _raw_table(path.name, table, mapping)
+        for table, columns in _usable_tables(path, content, mapping, options, result):
+            raw, labels, issues, rows = _raw_table(path.name, table, columns)
             raws.append(raw)
             result.issues += issues
             result.rows_read += rows
-            for fld, header in columns.items():
+            for fld, header in labels.items():
                 display.setdefault(fld, header)
-            has_rate |= "rate" in columns
-            has_voucher |= "voucher_no" in columns
-            has_item |= "item" in columns
+            has_rate |= "rate" in labels
+            has_voucher |= "voucher_no" in labels
+            has_item |= "item" in labels
             where = f"sheet '{table.sheet}': " if table.sheet else ""
             result.notes += [f"{where}{n}" for n in table.notes]
             result.notes.append(f"{where}header on row {table.header_line}: {', '.join(table.headers)}")
@@ -85,6 +89,7 @@ class RegisterImporter:
         raw, ledger_issues = fold_ledger_lines(raw, path.name)
         raw, cancelled_issues = skip_cancelled(raw, path.name)
         raw, type_issues = classify_documents(raw, mapping, path.name, display)
+        raw = raw.drop([c for c in raw.columns if c.startswith(MODE_PREFIX)])
         raw, urp_issues = mark_unregistered(raw, path.name, display)
         raw, party_issues = fill_gstin_from_party(raw, path.name, display)
         frame = RawFrame(raw, path.name, Side.PR, kind.value, display, options.recipient_gstin,
@@ -116,13 +121,32 @@ def _read_tables(path: Path, content: FileKind, mapping: ColumnMapping | None, o
     return tables
 
 
+def _usable_tables(
+    path: Path, content: FileKind, mapping: ColumnMapping | None, options: ImportOptions, result: ImportResult
+) -> list[tuple[Table, dict[str, tuple[str, ...]]]]:
+    """The tables with every column a register needs (each with its columns). A sheet that lacks
+    one beside a sheet that has them all is left out with a warning; when none has them, the file
+    is refused with one message naming the column, the headers seen and the mapping line."""
+    usable, refusals = [], []
+    for table in _read_tables(path, content, mapping, options):
+        columns = resolve_columns(table.headers, mapping, path.name)
+        missing = missing_fields(columns)
+        if not missing:
+            usable.append((table, columns))
+            continue
+        refusals.append(missing_column_message(missing, table.headers, columns, table.header_line, table.sheet))
+    if not usable:
+        raise InputFileError(path.name, refusals[0])
+    for reason in refusals:
+        result.issues.append(RowIssue(Severity.WARNING, path.name, None, None, None,
+                                      f"sheet not imported: {reason}", code="sheet_skipped"))
+    return usable
+
+
 def _raw_table(
-    file: str, table: Table, mapping: ColumnMapping | None
+    file: str, table: Table, columns: dict[str, tuple[str, ...]]
 ) -> tuple[pl.DataFrame, dict[str, str], list[RowIssue], int]:
     """(text cells named as model fields, field -> header label, issues, rows with content)."""
-    columns = resolve_columns(table.headers, mapping, file)
-    if "doc_no" not in columns and "voucher_no" not in columns:
-        raise InputFileError(file, "no column holds the supplier's document number")
     n = table.frame.height
     frame = table.frame.with_columns(
         pl.int_range(1, n + 1, dtype=pl.Int64).alias("src_row"),
@@ -149,6 +173,7 @@ def _raw_table(
             expr = pl.sum_horizontal([amount_expr(pl.col(h)).fill_null(0.0) for h in headers]).cast(pl.String)
         selected.append(expr.alias(fld))
         display[fld] = " + ".join(headers)
+    selected += [pl.col(h).alias(f"{MODE_PREFIX}{h}") for h in mode_columns(table.headers, columns)]
     raw = frame.select(selected)
     if "doc_no" not in raw.columns:  # the voucher number is all the file has
         raw = raw.with_columns(pl.col("voucher_no").alias("doc_no"))

@@ -7,7 +7,7 @@ import re
 
 import polars as pl
 
-from imsrecon.importers.register_columns import DOCUMENT_TYPES, ColumnMapping
+from imsrecon.importers.register_columns import AMBIGUOUS_TYPES, DOCUMENT_TYPES, MODE_VALUES, NOTE, ColumnMapping
 from imsrecon.issues import RowIssue, Severity
 from imsrecon.model import AMOUNT_HEADS, UNREGISTERED_FLAG, add_flag, unregistered
 from imsrecon.normalise.gstin import gstin_clean_expr
@@ -88,6 +88,9 @@ def classify_documents(
     if "voucher_type" not in raw.columns:
         return raw.with_columns(pl.coalesce(by_sheet, pl.lit(DocClass.INVOICE.value)).alias("doc_class")), []
     types = {k: v.value for k, v in (mapping.document_type_map() if mapping else DOCUMENT_TYPES).items()}
+    ruled = ledger_side_types(raw, mapping, file, display, by_sheet)
+    if ruled is not None:
+        return ruled
     # few distinct voucher types: each is read once
     out = raw.with_columns(
         per_distinct(pl.col("voucher_type"), lambda v: _document_class(v, types), pl.String).alias("_cls"),
@@ -105,6 +108,63 @@ def classify_documents(
         pl.coalesce(pl.col("_cls"), pl.when(blank_type).then(by_sheet), pl.lit(DocClass.INVOICE.value)).alias("doc_class")
     )
     return out.drop("_cls", "_folded"), issues
+
+
+MODE_PREFIX = "_mode:"  # raw columns that may say a row's kind of document (register_columns.mode_columns)
+_DECISIVE = 0.8  # of the rows with a value: a column whose values say the kind this often decides it
+
+
+def ledger_side_types(
+    raw: pl.DataFrame, mapping: ColumnMapping | None, file: str, display: dict[str, str], by_sheet: pl.Expr
+) -> tuple[pl.DataFrame, list[RowIssue]] | None:
+    """A type column that says only CREDIT or DEBIT (Cr/Dr) names a ledger side as often as a kind of
+    note: a purchase invoice is a credit to its supplier. When every value of the column is one of
+    those words (and the mapping file does not name them), the class is read from another column
+    that says it (a "Document Mode" of B2B: an invoice; CDNR: a note, whose kind the credit/debit
+    word then gives), else the rows are invoices (negative amounts still make credit notes). Either
+    way a file-level warning says so. None when the type column is not of that kind."""
+    words = pl.col("voucher_type").cast(pl.String).str.to_lowercase().str.replace_all(r"[^a-z]", "")
+    seen = set(raw.select(words.unique()).to_series().drop_nulls().to_list()) - {""}
+    named = set(mapping.document_types) if mapping else set()
+    if not seen or not seen <= set(AMBIGUOUS_TYPES) or seen & named:
+        return None
+    column = display.get("voucher_type", "voucher_type")
+    values = "/".join(sorted(raw.select(pl.col("voucher_type").str.strip_chars().str.to_uppercase().unique())
+                             .to_series().drop_nulls().to_list())[:4])
+    decider = _deciding_column(raw)
+    if decider is None:
+        cls = pl.coalesce(by_sheet, pl.lit(DocClass.INVOICE.value))
+        reason = (f"column {column!r} says only {values}, which reads as a ledger side (Cr/Dr) as well as a kind of "
+                  "note, and no other column says what each row is: rows read as invoices (negative amounts as "
+                  "credit notes); if they are notes, map the words under [document_types] in a mapping file")
+    else:
+        mode = per_distinct(pl.col(decider).cast(pl.String), _mode_class, pl.String)
+        note = pl.when(words.is_in(["credit", "cr"])).then(pl.lit(DocClass.CREDIT_NOTE.value)).otherwise(
+            pl.lit(DocClass.DEBIT_NOTE.value))
+        cls = pl.coalesce(pl.when(mode == NOTE).then(note).otherwise(mode), by_sheet, pl.lit(DocClass.INVOICE.value))
+        reason = (f"column {column!r} says only {values}, which reads as a ledger side (Cr/Dr) as well as a kind of "
+                  f"note: each row's kind is read from column {decider.removeprefix(MODE_PREFIX)!r} (B2B: an "
+                  f"invoice; a note section such as CDNR: {column!r} says credit or debit note)")
+    issue = RowIssue(Severity.WARNING, file, None, column, values, reason, code="doc_type_ambiguous")
+    return raw.with_columns(cls.alias("doc_class")), [issue]
+
+
+def _mode_class(values: pl.Expr) -> pl.Expr:
+    return values.str.to_lowercase().str.replace_all(r"[^a-z0-9]", "").replace_strict(
+        MODE_VALUES, default=None, return_dtype=pl.String)
+
+
+def _deciding_column(raw: pl.DataFrame) -> str | None:
+    """The first carried type/mode column whose values say a kind of document for most rows."""
+    for col in (c for c in raw.columns if c.startswith(MODE_PREFIX)):
+        text = pl.col(col).cast(pl.String).str.strip_chars()
+        counts = raw.select(
+            (text.fill_null("") != "").sum().alias("filled"),
+            per_distinct(pl.col(col).cast(pl.String), _mode_class, pl.String).is_not_null().sum().alias("said"),
+        ).row(0, named=True)
+        if counts["filled"] and counts["said"] >= _DECISIVE * counts["filled"]:
+            return col
+    return None
 
 
 def _party_key(col: pl.Expr) -> pl.Expr:
