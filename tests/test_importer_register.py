@@ -537,3 +537,44 @@ def test_an_ambiguous_credit_with_negative_amounts_is_still_a_credit_note(tmp_pa
     path.write_text("Supplier GSTIN,Invoice No,Invoice Date,Taxable Value,IGST,Document Type\n"
                     "27AAPFU0939F1ZV,N-1,01-04-2025,1000,180,CREDIT\n27AAPFU0939F1ZV,CN-2,02-04-2025,-100,-18,CREDIT\n")
     assert RegisterImporter().read(path, ImportOptions()).documents["doc_class"].to_list() == ["invoice", "credit_note"]
+
+
+# --- amounts --------------------------------------------------------------------------------
+
+LEDGERS = "Supplier GSTIN,Invoice No,Invoice Date,Taxable Value,Input CGST @9%,Input CGST @6%,Input SGST @9%,Input SGST @6%\n"
+
+
+@pytest.mark.parametrize(
+    ("cells", "cgst", "issue"),
+    [
+        ("90,,90,", 90.0, None),
+        ("90,12,90,12", 102.0, None),
+        ("90,abc,90,12", None, ("error", "Input CGST @9% + Input CGST @6%", "abc", "not a number")),
+        ("90,inf,90,", None, ("error", "Input CGST @9% + Input CGST @6%", "inf", "not a number")),
+        ("90,NaN,90,", 90.0, ("warning", "Input CGST @6%", "NaN", "NaN (what pandas writes for an empty cell): read as blank")),
+        ("90,-,90,", 90.0, None),  # a dash: blank
+    ],
+)
+def test_summed_ledger_columns_never_turn_a_bad_cell_into_zero(tmp_path, cells, cgst, issue):
+    path = tmp_path / "books.csv"
+    path.write_text(LEDGERS + f"27AAPFU0939F1ZV,A1,01-04-2025,1000,{cells}\n27AAPFU0939F1ZV,A2,02-04-2025,500,45,,45,\n")
+    result = RegisterImporter().read(path, ImportOptions())
+    docs = result.documents
+    first = docs.filter(pl.col("doc_no") == "A1")
+    assert first["cgst"].to_list() == ([] if cgst is None else [cgst]) and docs.height == (1 if cgst is None else 2)
+    found = [(i.severity.value, i.column, i.value, i.reason) for i in result.issues if i.row == 1]
+    assert found == ([issue] if issue else [])
+
+
+@pytest.mark.parametrize(
+    ("taxable", "warned"),
+    [("1000", False), ("9999999999999", False), ("1e13", True), ("1e23", True), ("-2.5E+14", True),
+     ("1,00,00,00,00,00,00,000", True)],
+)
+def test_absurd_magnitudes_are_warned(tmp_path, taxable, warned):
+    value = f'"{taxable}"' if "," in taxable else taxable
+    result = read_one_row(tmp_path, "Supplier GSTIN,Invoice No,Invoice Date,Taxable Value,IGST,Invoice Value",
+                          f"27AAPFU0939F1ZV,A1,01-04-2025,{value},18,1018")
+    big = [i for i in result.warnings if i.code == "amount_implausible"]
+    assert result.documents.height == 1
+    assert [(i.column, i.row) for i in big] == ([("Taxable Value", 1)] if warned else [])

@@ -13,6 +13,7 @@ from imsrecon.importers.assemble import RawFrame, assemble
 from imsrecon.importers.base import ImportOptions, ImportResult, check_size
 from imsrecon.importers.csv_table import read_csv_table
 from imsrecon.importers.file_kind import FileKind, sniff_file
+from imsrecon.importers.register_amounts import implausible_amounts, nan_cells, summed_amount
 from imsrecon.importers.register_columns import (
     MIN_HEADER_SCORE,
     ColumnMapping,
@@ -35,7 +36,6 @@ from imsrecon.importers.register_rules import (
 from imsrecon.importers.tabular import Table, iter_excel_sheets, sheet_limits, table_from_rows
 from imsrecon.issues import InputFileError, RowIssue, Severity
 from imsrecon.model import Side, SourceKind, keep_rows
-from imsrecon.normalise.amounts import amount_expr
 
 _SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls")
 _CONTENT_KIND = {FileKind.TEXT: SourceKind.PR_CSV, FileKind.XLSX: SourceKind.PR_XLSX,
@@ -96,6 +96,7 @@ class RegisterImporter:
                          date_order=mapping.date_order if mapping else None)
         keep = tuple(c for c, present in (("rate", has_rate), ("item", has_item)) if present)
         docs, found = assemble(frame, keep=keep)
+        found += implausible_amounts(docs, frame)
         docs, agg_issues = aggregate_lines(docs, has_rate, has_voucher, path.name, has_item)
         result.documents = docs
         result.issues += ledger_issues + cancelled_issues + type_issues + urp_issues + party_issues + found + agg_issues
@@ -162,15 +163,12 @@ def _raw_table(
         bad = pl.Series([p.pos + 1 for p in table.problems], dtype=pl.Int64).implode()
         frame = frame.filter(~pl.col("src_row").is_in(bad))
     frame, total_issues = skip_total_rows(frame, table.headers, columns, file, table.sheet)
-    issues += total_issues
+    issues += total_issues + nan_cells(frame, columns, file, _SUMMED)
 
     selected = [pl.col("src_row"), pl.col("src_line"), pl.col("src_sheet")]
     display = {}
     for fld, headers in columns.items():
-        if len(headers) == 1 or fld not in _SUMMED:
-            expr = pl.col(headers[0])
-        else:  # ledger-wise tax columns: summed; blank cells count as zero
-            expr = pl.sum_horizontal([amount_expr(pl.col(h)).fill_null(0.0) for h in headers]).cast(pl.String)
+        expr = pl.col(headers[0]) if len(headers) == 1 or fld not in _SUMMED else summed_amount(headers)
         selected.append(expr.alias(fld))
         display[fld] = " + ".join(headers)
     selected += [pl.col(h).alias(f"{MODE_PREFIX}{h}") for h in mode_columns(table.headers, columns)]
