@@ -24,9 +24,9 @@ from imsrecon.importers.register_columns import (
     scorer_for,
 )
 from imsrecon.importers.register_ledgers import fold_ledger_lines
+from imsrecon.importers.register_lines import aggregate_lines
 from imsrecon.importers.register_rules import (
     MODE_PREFIX,
-    aggregate_lines,
     classify_documents,
     fill_gstin_from_party,
     mark_unregistered,
@@ -99,7 +99,8 @@ class RegisterImporter:
         found += implausible_amounts(docs, frame)
         docs, agg_issues = aggregate_lines(docs, has_rate, has_voucher, path.name, has_item)
         result.documents = docs
-        result.issues += ledger_issues + cancelled_issues + type_issues + urp_issues + party_issues + found + agg_issues
+        result.issues += (ledger_issues + cancelled_issues + type_issues + urp_issues + party_issues + found
+                          + agg_issues)
         return result
 
 

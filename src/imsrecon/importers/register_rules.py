@@ -1,5 +1,5 @@
-"""Register-only rules: total rows, document classes from voucher types, GSTINs from party names,
-and line rows of one voucher summed into one document."""
+"""Register-only rules: total rows, document classes from voucher types, GSTINs from party names
+(line rows of one document are summed in register_lines)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import polars as pl
 
 from imsrecon.importers.register_columns import AMBIGUOUS_TYPES, DOCUMENT_TYPES, MODE_VALUES, NOTE, ColumnMapping
 from imsrecon.issues import RowIssue, Severity
-from imsrecon.model import AMOUNT_HEADS, UNREGISTERED_FLAG, add_flag, unregistered
+from imsrecon.model import UNREGISTERED_FLAG, add_flag, unregistered
 from imsrecon.normalise.gstin import gstin_clean_expr
 from imsrecon.normalise.scalar import per_distinct
 from imsrecon.sections import DocClass
@@ -267,55 +267,3 @@ def fill_gstin_from_party(
         add_flag(single, "supplier_gstin_from_party"),
     )
     return df.drop("_party", "_gstins"), issues
-
-
-def aggregate_lines(
-    docs: pl.DataFrame, has_rate: bool, has_voucher: bool, file: str, has_item: bool = False
-) -> tuple[pl.DataFrame, list[RowIssue]]:
-    """Several rows of one voucher (same voucher number and supplier number), or rows of one
-    document at different tax rates, or the item rows of one document (an item-wise register),
-    become one document with summed amounts. Rows that repeat each other exactly (same rate, or
-    same item and amounts) are a double booking and stay apart. The document keeps the first
-    row's provenance and a flag; each merge is reported."""
-    extra = [c for c in ("rate", "item") if c in docs.columns]
-    if docs.height == 0 or not (has_rate or has_voucher or has_item):
-        return docs.drop(extra), []
-    if has_voucher:
-        keys = ["src_sheet", "voucher_no", "supplier_gstin", "doc_no_norm", "doc_class"]
-        eligible = pl.col("voucher_no").is_not_null()
-    else:
-        keys = ["src_sheet", "supplier_gstin", "doc_no_norm", "doc_date", "doc_class"]
-        eligible = pl.col("item" if has_item else "rate").is_not_null()
-    df = docs.with_row_index("_i")
-    group = pl.when(eligible).then(pl.struct(keys).hash()).otherwise(pl.col("_i").cast(pl.UInt64) + 1)
-    df = df.with_columns(group.alias("_g"))
-    df = df.with_columns(pl.len().over("_g").alias("_n"))
-    if not has_voucher:  # lines only when they differ from each other (repeats = a double booking)
-        line = pl.struct("item", *AMOUNT_HEADS) if has_item else pl.col("rate")
-        df = df.with_columns(
-            pl.when(line.n_unique().over("_g") == pl.col("_n")).then(pl.col("_g"))
-            .otherwise(pl.col("_i").cast(pl.UInt64) + 1).alias("_g")
-        ).with_columns(pl.len().over("_g").alias("_n"))
-    singles = df.filter(pl.col("_n") == 1)
-    multi = df.filter(pl.col("_n") > 1)
-    if multi.height == 0:
-        return docs.drop(extra), []
-    value_same = pl.col("doc_value").n_unique() == 1
-    merged = multi.group_by("_g", maintain_order=True).agg(
-        pl.exclude(*AMOUNT_HEADS, "doc_value", "_n", "flags").first(),
-        *[pl.col(h).sum() for h in AMOUNT_HEADS],
-        pl.when(value_same).then(pl.col("doc_value").first()).otherwise(pl.col("doc_value").sum()).alias("doc_value"),
-        pl.col("flags").first(),
-        pl.col("src_line").alias("_lines"),
-        pl.col("src_row").alias("_rows"),
-    )
-    merged = merged.with_columns(add_flag(pl.lit(True), "lines_summed"))
-    issues = [
-        RowIssue(Severity.INFO, file, rows[0], None, doc_no,
-                 f"rows {', '.join(str(x) for x in (lines if lines[0] is not None else rows))} are lines of one document: amounts summed",
-                 sheet, lines[0], "lines_summed")
-        for rows, lines, sheet, doc_no in merged.select("_rows", "_lines", "src_sheet", "doc_no").iter_rows()
-    ]
-    cols = [c for c in docs.columns if c not in extra]
-    out = pl.concat([singles.select("_i", *cols), merged.select("_i", *cols)]).sort("_i")
-    return out.drop("_i"), issues
