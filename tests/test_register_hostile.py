@@ -56,7 +56,7 @@ TWO = (HEAD + ROW.format(n=1) + ROW.format(n=2)).encode()
         ("old Mac line ends", TWO.replace(b"\n", b"\r"), 2, None),
         ("a short row", TWO + b"Alpha Ltd,27AAPFU0939F1ZV,A-3\n", 2, "document date is blank"),
         ("a name with a comma, not in quotes", TWO + b"Alpha, Ltd,27AAPFU0939F1ZV,A-3,03-04-2025,1000,0,90,90\n", 2,
-         "the row has more cells than the header row (1 more)"),
+         "the row has more cells than the header row: a delimiter inside a value"),
         ("trailing delimiters", TWO.replace(b"90,90\n", b"90,90,,,\n"), 2, None),
         ("a quote inside a cell", TWO.replace(b"Alpha Ltd", b'Alpha 12" Pipes', 1), 2, None),
         ("a quote inside a quoted cell", TWO.replace(b"Alpha Ltd", b'"Alpha "Best" Ltd"', 1), 2, None),

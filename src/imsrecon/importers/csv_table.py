@@ -32,8 +32,8 @@ from imsrecon.issues import InputFileError
 
 _DELIMITERS = [",", ";", "\t", "|"]
 _SAMPLE_LINE = 64 << 10  # characters of a line looked at to find the header (a header is short)
-_PAST = 8  # columns read past the header's last, to see rows whose cells are shifted
-_SHIFTED = ("the row has more cells than the header row ({n} more): a delimiter inside a value "
+_PAST = 1  # a column read past the header's last, to see rows whose cells are shifted (each costs time)
+_SHIFTED = ("the row has more cells than the header row: a delimiter inside a value "
             "(a name with a comma, not in quotes) shifts the cells after it; row not imported")
 
 
@@ -156,9 +156,7 @@ def _past_the_header(table: Table, past: list[str]) -> Table:
         table.notes.append(f"{counts['past']:,} of {counts['rows']:,} rows have cells past the header's last column: "
                            f"read as {', '.join(names)}")
         return table
-    width = pl.sum_horizontal([(pl.col(c).fill_null("") != "").cast(pl.Int32) for c in filled])
-    shifted = frame.with_row_index("_pos").filter(has).select("_pos", width.alias("_n"))
-    for pos, n in shifted.iter_rows():
-        table.problems.append(RowProblem(pos, None, None, _SHIFTED.format(n=n)))
+    shifted = frame.with_row_index("_pos").filter(has)["_pos"]
+    table.problems += [RowProblem(pos, None, None, _SHIFTED) for pos in shifted]
     table.frame = frame.drop(present)
     return table

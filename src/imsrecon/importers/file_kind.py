@@ -61,9 +61,12 @@ def utf8_bytes(data: bytes) -> tuple[bytes, str | None]:
         return data.decode(order, errors="replace").encode("utf-8"), f"read as {order.upper()} (no byte-order mark)"
     if data.isascii():  # plain ASCII is UTF-8: no need to decode the whole file to know
         return data, None
-    text = data.decode("utf-8", errors="surrogateescape")
-    if not _UNDECODED.search(text):
+    try:
+        data.decode("utf-8")  # the usual case: valid, and no need to look at lines
         return data, None
+    except UnicodeDecodeError:
+        pass
+    text = data.decode("utf-8", errors="surrogateescape")
     lines = 0
 
     def cp1252(m: re.Match[str]) -> str:
