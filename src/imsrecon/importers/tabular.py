@@ -239,6 +239,16 @@ def _markup_sheets(path: Path, options: ImportOptions | None) -> list[tuple[str,
     return sheets
 
 
+def read_csv_table(
+    path: Path, scorer: HeaderScorer, min_score: float, header_line: int | None = None,
+    limits: SheetLimits | None = None,
+) -> Table:
+    """Delimited text below its header row (csv_table.read_csv_table; kept here for its callers)."""
+    from imsrecon.importers.csv_table import read_csv_table as read
+
+    return read(path, scorer, min_score, header_line, limits or sheet_limits())
+
+
 def iter_excel_sheets(
     path: Path, options: ImportOptions | None = None
 ) -> Iterator[tuple[str, list[list[str | None]]]]:
