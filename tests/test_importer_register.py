@@ -405,3 +405,176 @@ def test_cancelled_void_and_draft_vouchers_are_left_out(tmp_path):
     assert r.documents["doc_no"].to_list() == ["A-1"]
     assert [(i.row, i.value) for i in r.issues if i.code == "cancelled"] == [(2, "(cancelled)"), (3, "Void"), (4, "DRAFT")]
     assert not r.errors and r.rows_read == 4
+
+
+# --- the columns a register must have ---------------------------------------------------------
+
+def test_tallys_voucher_ref_columns_are_the_suppliers_number_and_date():
+    """Tally names the supplier's invoice number and date "Voucher Ref. No." / "Voucher Ref. Date"
+    ("Vch No." is its own voucher number): no mapping file needed."""
+    result = read("tally_voucher_ref.csv")
+    assert_golden("register_tally_voucher_ref_csv", snapshot(result))
+    docs = result.documents
+    assert docs.select("doc_no", "voucher_no").rows()[:2] == [("AT/25-26/101", "1"), ("bc 0042", "2")]
+    assert str(docs["doc_date"][0]) == "2025-03-30" and not result.errors
+
+
+@pytest.mark.parametrize(
+    ("header", "row", "missing", "line"),
+    [
+        ("Supplier GSTIN,Invoice No,Taxable Value,IGST", "27AAPFU0939F1ZV,A1,1000,180",
+         "the supplier's document date", 'doc_date = "the header of that column"'),
+        ("Supplier GSTIN,Invoice No,Dt. of Bill,Taxable Value,IGST", "27AAPFU0939F1ZV,A1,01-04-2025,1000,180",
+         "the supplier's document date", 'doc_date = "Dt. of Bill"'),
+        ("Party Name,Bill No,Bill Date,Taxable Amt,CGST,SGST", "Alpha,A1,01-04-2025,1000,90,90",
+         "the supplier's GSTIN", 'supplier_gstin = "the header of that column"'),
+        ("Party Name,Party Tax No,Bill No,Bill Date,Taxable Amt,CGST,SGST", "Alpha,27AAPFU0939F1ZV,A1,01-04-2025,1000,90,90",
+         "the supplier's GSTIN", 'supplier_gstin = "Party Tax No"'),
+    ],
+)
+def test_a_missing_column_is_one_file_level_error_with_the_mapping_line_that_fixes_it(tmp_path, header, row,
+                                                                                     missing, line):
+    path = tmp_path / "books.csv"
+    path.write_text(f"Acme Traders\n\n{header}\n{row}\n{row.replace('A1', 'A2')}\n")
+    with pytest.raises(InputFileError) as exc:
+        RegisterImporter().read(path, ImportOptions())
+    reason = exc.value.reason
+    assert exc.value.file == "books.csv" and f"no column holds {missing} (" in reason
+    assert "the header (row 3) has " + ", ".join(repr(h) for h in header.split(",")) in reason
+    assert reason.endswith(f"Name the column in a mapping file (--mapping FILE.toml):\n[columns]\n{line}")
+    if "the header of that column" not in line:  # the suggested line, as it is, makes the file readable
+        mapping = tmp_path / "m.toml"
+        mapping.write_text(reason.split("(--mapping FILE.toml):\n", 1)[1] + "\n")
+        docs = RegisterImporter().read(path, ImportOptions(mapping_file=mapping)).documents
+        assert docs["doc_no"].to_list() == ["A1", "A2"]
+
+
+def test_a_register_without_a_gstin_column_is_refused_by_the_cli_and_nothing_is_stored(tmp_path):
+    from typer.testing import CliRunner
+
+    from imsrecon.cli.app import app
+
+    pr = tmp_path / "books.csv"
+    pr.write_text("Party Name,Bill No,Bill Date,Taxable Amt,CGST,SGST\nAlpha,A1,01-04-2025,1000,90,90\n")
+    db, out = tmp_path / "ws.db", tmp_path / "out.csv"
+    ims = Path(__file__).parent / "data" / "ims" / "ims_portal.json"
+    result = CliRunner().invoke(app, ["reconcile", "--ims", str(ims), "--pr", str(pr), "--gstin", "27AAPFU0939F1ZV",
+                                      "--out", str(out), "--db", str(db)])
+    assert result.exit_code == 1 and "books.csv: no column holds the supplier's GSTIN" in result.output
+    assert not out.exists()
+
+
+def test_a_sheet_without_the_columns_beside_one_with_them_is_left_out_with_a_warning(tmp_path):
+    import xlsxwriter
+
+    path = tmp_path / "books.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    summary = wb.add_worksheet("Summary")
+    summary.write_row(0, 0, ["Invoice No", "Invoice Date", "Taxable Value", "IGST"])
+    summary.write_row(1, 0, ["All", "April", 1000, 180])
+    books = wb.add_worksheet("Purchases")
+    books.write_row(0, 0, ["GSTIN/UIN", "Invoice No", "Invoice Date", "Taxable Value", "IGST"])
+    books.write_row(1, 0, ["27AAPFU0939F1ZV", "A1", "01-04-2025", 1000, 180])
+    wb.close()
+    result = RegisterImporter().read(path, ImportOptions())
+    assert result.documents["doc_no"].to_list() == ["A1"]
+    skipped = [i for i in result.warnings if i.code == "sheet_skipped"]
+    assert len(skipped) == 1 and "sheet 'Summary', row 1" in skipped[0].reason
+
+
+# --- a type column whose words are a ledger side ----------------------------------------------
+
+@pytest.mark.parametrize(
+    ("columns", "rows", "classes", "decided_by"),
+    [
+        ("Document Type,Document Mode", ["CREDIT,B2B", "Credit,b2b", "DEBIT,CDNR", "CREDIT,CDNR", "CREDIT,"],
+         ["invoice", "invoice", "debit_note", "credit_note", "invoice"], "Document Mode"),
+        ("Document Type,Supply Type", ["CR,Regular", "DR,Credit/Debit Note", "CR,Credit/Debit Note"],
+         ["invoice", "debit_note", "credit_note"], "Supply Type"),
+        ("Document Type", ["CREDIT", "CREDIT", "DEBIT"], ["invoice", "invoice", "invoice"], None),
+        ("Document Type,Remarks", ["CREDIT,as per GRN", "DEBIT,short supply"], ["invoice", "invoice"], None),
+    ],
+)
+def test_credit_and_debit_as_a_ledger_side_are_read_by_the_column_that_decides(tmp_path, columns, rows, classes,
+                                                                              decided_by):
+    path = tmp_path / "books.csv"
+    lines = [f"27AAPFU0939F1ZV,N-{k},01-04-2025,1000,180,{r}" for k, r in enumerate(rows)]
+    path.write_text(f"Supplier GSTIN,Invoice No,Invoice Date,Taxable Value,IGST,{columns}\n" + "\n".join(lines) + "\n")
+    result = RegisterImporter().read(path, ImportOptions())
+    assert result.documents["doc_class"].to_list() == classes
+    warned = [i for i in result.warnings if i.code == "doc_type_ambiguous"]
+    assert len(warned) == 1 and warned[0].column == "Document Type" and warned[0].row is None
+    if decided_by:
+        assert f"read from column {decided_by!r}" in warned[0].reason
+    else:
+        assert "rows read as invoices (negative amounts as credit notes)" in warned[0].reason
+
+
+@pytest.mark.parametrize(
+    ("types", "mapping", "classes"),
+    [
+        (["Credit Note", "Invoice"], None, ["credit_note", "invoice"]),  # words that say the kind: as before
+        (["CREDIT", "INVOICE"], None, ["credit_note", "invoice"]),  # beside invoices, credit means a note
+        (["CREDIT", "DEBIT"], '[document_types]\n"CREDIT" = "credit_note"\n"DEBIT" = "debit_note"\n',
+         ["credit_note", "debit_note"]),  # the user's mapping decides
+    ],
+)
+def test_unambiguous_or_mapped_types_are_read_as_before_without_a_warning(tmp_path, types, mapping, classes):
+    path = tmp_path / "books.csv"
+    path.write_text("Supplier GSTIN,Invoice No,Invoice Date,Taxable Value,IGST,Document Type\n"
+                    + "".join(f"27AAPFU0939F1ZV,N-{k},01-04-2025,1000,180,{t}\n" for k, t in enumerate(types)))
+    options = {}
+    if mapping:
+        (tmp_path / "m.toml").write_text(mapping)
+        options["mapping_file"] = tmp_path / "m.toml"
+    result = RegisterImporter().read(path, ImportOptions(**options))
+    assert result.documents["doc_class"].to_list() == classes
+    assert not [i for i in result.warnings if i.code == "doc_type_ambiguous"]
+
+
+def test_an_ambiguous_credit_with_negative_amounts_is_still_a_credit_note(tmp_path):
+    path = tmp_path / "books.csv"
+    path.write_text("Supplier GSTIN,Invoice No,Invoice Date,Taxable Value,IGST,Document Type\n"
+                    "27AAPFU0939F1ZV,N-1,01-04-2025,1000,180,CREDIT\n27AAPFU0939F1ZV,CN-2,02-04-2025,-100,-18,CREDIT\n")
+    assert RegisterImporter().read(path, ImportOptions()).documents["doc_class"].to_list() == ["invoice", "credit_note"]
+
+
+# --- amounts --------------------------------------------------------------------------------
+
+LEDGERS = "Supplier GSTIN,Invoice No,Invoice Date,Taxable Value,Input CGST @9%,Input CGST @6%,Input SGST @9%,Input SGST @6%\n"
+
+
+@pytest.mark.parametrize(
+    ("cells", "cgst", "issue"),
+    [
+        ("90,,90,", 90.0, None),
+        ("90,12,90,12", 102.0, None),
+        ("90,abc,90,12", None, ("error", "Input CGST @9% + Input CGST @6%", "abc", "not a number")),
+        ("90,inf,90,", None, ("error", "Input CGST @9% + Input CGST @6%", "inf", "not a number")),
+        ("90,NaN,90,", 90.0, ("warning", "Input CGST @6%", "NaN", "NaN (what pandas writes for an empty cell): read as blank")),
+        ("90,-,90,", 90.0, None),  # a dash: blank
+    ],
+)
+def test_summed_ledger_columns_never_turn_a_bad_cell_into_zero(tmp_path, cells, cgst, issue):
+    path = tmp_path / "books.csv"
+    path.write_text(LEDGERS + f"27AAPFU0939F1ZV,A1,01-04-2025,1000,{cells}\n27AAPFU0939F1ZV,A2,02-04-2025,500,45,,45,\n")
+    result = RegisterImporter().read(path, ImportOptions())
+    docs = result.documents
+    first = docs.filter(pl.col("doc_no") == "A1")
+    assert first["cgst"].to_list() == ([] if cgst is None else [cgst]) and docs.height == (1 if cgst is None else 2)
+    found = [(i.severity.value, i.column, i.value, i.reason) for i in result.issues if i.row == 1]
+    assert found == ([issue] if issue else [])
+
+
+@pytest.mark.parametrize(
+    ("taxable", "warned"),
+    [("1000", False), ("9999999999999", False), ("1e13", True), ("1e23", True), ("-2.5E+14", True),
+     ("1,00,00,00,00,00,00,000", True)],
+)
+def test_absurd_magnitudes_are_warned(tmp_path, taxable, warned):
+    value = f'"{taxable}"' if "," in taxable else taxable
+    result = read_one_row(tmp_path, "Supplier GSTIN,Invoice No,Invoice Date,Taxable Value,IGST,Invoice Value",
+                          f"27AAPFU0939F1ZV,A1,01-04-2025,{value},18,1018")
+    big = [i for i in result.warnings if i.code == "amount_implausible"]
+    assert result.documents.height == 1
+    assert [(i.column, i.row) for i in big] == ([("Taxable Value", 1)] if warned else [])

@@ -17,6 +17,14 @@ from imsrecon.model import Side, SourceKind, empty_documents
 
 # Uploaded and imported files above this size are refused before parsing (override per call).
 DEFAULT_MAX_FILE_BYTES = 2 * 1024**3
+# Spreadsheets, checked before a reader allocates for them (importers/workbook_bounds.py): every
+# row Excel can hold (1,048,576) and more; a register with many ledger-wise columns; the cells of
+# Excel's every row 64 columns wide; and what a workbook may unpack to (a million rows of forty
+# columns of inline text is about 1.8 GB of sheet XML).
+DEFAULT_MAX_SHEET_ROWS = 2_000_000
+DEFAULT_MAX_SHEET_COLUMNS = 1_024
+DEFAULT_MAX_SHEET_CELLS = 64 * 1_048_576
+DEFAULT_MAX_UNCOMPRESSED_BYTES = 2 * 1024**3
 
 # JSON downloads are held in memory whole. Peak memory of an import per byte of JSON, measured
 # with /usr/bin/time on generated downloads (README "Limits"): the fast reader (IMS, flat records)
@@ -52,6 +60,11 @@ class ImportOptions:
         DEFAULT_MAX_JSON_FULL_PARSE_BYTES, PEAK_PER_BYTE_FAST / PEAK_PER_BYTE_FULL))
     # the record text an upload echoes; a run that keeps nothing (--db :memory:) can skip it
     keep_portal_record: bool = True
+    # spreadsheet limits (a workbook over one is refused, naming the sheet, what it declares and the limit)
+    max_sheet_rows: int = DEFAULT_MAX_SHEET_ROWS
+    max_sheet_columns: int = DEFAULT_MAX_SHEET_COLUMNS
+    max_sheet_cells: int = DEFAULT_MAX_SHEET_CELLS
+    max_uncompressed_bytes: int = DEFAULT_MAX_UNCOMPRESSED_BYTES
 
 
 @dataclass

@@ -31,14 +31,16 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "doc_no": (
         "Supplier Invoice No.", "Supplier Invoice Number", "Supplier Invoice No", "Supplier Bill No",
         "Supplier Bill No.", "Supplier Inv No", "Vendor Invoice Number", "Vendor Invoice No",
-        "Vendor Bill No", "Invoice Number", "Invoice No", "Invoice No.", "Inv No", "Bill No",
+        "Vendor Bill No",
+        # Tally's names for the supplier's number ("Voucher No." is Tally's own)
+        "Voucher Ref. No.", "Voucher Ref No", "Voucher Reference No", "Voucher Reference Number", "Invoice Number", "Invoice No", "Invoice No.", "Inv No", "Bill No",
         "Bill No.", "Bill Number", "Invoice/Note Number", "Invoice/Note No", "Note Number",
         "Credit/Debit Note No", "Document Number", "Document No", "Doc No", "Reference No",
         "Reference No.", "Ref No", "Ref No.", "Reference Number", "Reference", "Supplier Ref",
     ),
     "doc_date": (
         "Supplier Invoice Date", "Supplier Bill Date", "Supplier Inv Date", "Vendor Invoice Date",
-        "Vendor Bill Date", "Invoice Date", "Inv Date", "Bill Date", "Invoice/Note Date",
+        "Vendor Bill Date", "Voucher Ref. Date", "Voucher Ref Date", "Voucher Reference Date", "Invoice Date", "Inv Date", "Bill Date", "Invoice/Note Date",
         "Note Date", "Credit/Debit Note Date", "Document Date", "Doc Date", "Reference Date",
         "Ref Date",
     ),
@@ -281,3 +283,65 @@ def resolve_columns(headers: list[str], mapping: ColumnMapping | None, file: str
             chosen[head] = ledger_cols
             taken.update(ledger_cols)
     return chosen
+
+
+# The fields a register must have, each with what a user calls it, the columns that can stand in
+# for it (a voucher date for a blank invoice date), and words a header holding it often contains.
+REQUIRED_FIELDS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    "doc_no": ("the supplier's document number", ("voucher_no",), ("no", "number", "ref")),
+    "doc_date": ("the supplier's document date", ("voucher_date",), ("date", "dt")),
+    "supplier_gstin": ("the supplier's GSTIN", (), ("gst", "taxid", "taxno", "regn", "registration", "tinno", "uin")),
+}
+
+
+def missing_column_message(
+    fields: list[str], headers: list[str], chosen: dict[str, tuple[str, ...]], header_line: int, sheet: str | None
+) -> str:
+    """One file-level message for the fields no column holds: what was looked for, the headers the
+    file has, and the mapping lines that would name the right ones."""
+    taken = {h for hs in chosen.values() for h in hs}
+    looked, lines = [], []
+    for fld in fields:
+        what, stand_ins, words = REQUIRED_FIELDS[fld]
+        also = "".join(f" or a {s.replace('_', ' ')} column ({COLUMN_ALIASES[s][0]!r} …)" for s in stand_ins)
+        looked.append(f"{what} ({', '.join(repr(a) for a in COLUMN_ALIASES[fld][:4])} …{also})")
+        guess = next((h for h in headers if h not in taken and any(w in canonical(h) for w in words)
+                      and not h.startswith("column ")), None)
+        lines.append(f"{fld} = {toml_string(guess or 'the header of that column')}")
+    where = f"sheet '{sheet}', " if sheet else ""
+    seen = ", ".join(repr(h) for h in headers if not h.startswith("column "))
+    return (f"no column holds {' nor '.join(looked)}; the header ({where}row {header_line}) has {seen}. "
+            f"Name the column in a mapping file (--mapping FILE.toml):\n[columns]\n" + "\n".join(lines))
+
+
+def toml_string(text: str) -> str:
+    """``text`` as a TOML basic string."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def missing_fields(chosen: dict[str, tuple[str, ...]]) -> list[str]:
+    """The required fields that neither a column nor a stand-in holds."""
+    return [f for f, (_, stand_ins, _) in REQUIRED_FIELDS.items()
+            if f not in chosen and not any(s in chosen for s in stand_ins)]
+
+
+# Columns that may say what kind of document a row is when the type column's words are only a
+# ledger side ("CREDIT" / "DEBIT"): folded header words.
+_MODE_WORDS = ("mode", "type", "kind", "nature", "category", "section")
+# what such a column's values mean (folded): a class, or NOTE (a credit or debit note: the type
+# column's credit/debit word then says which)
+NOTE = "note"
+MODE_VALUES: dict[str, str] = {
+    **{k: v.value for k, v in DOCUMENT_TYPES.items() if k not in ("credit", "debit", "cr", "dr")},
+    **dict.fromkeys(("b2b", "b2ba", "b2bur", "impg", "impgsez", "sez", "sezwp", "sezwop", "de", "r", "regular",
+                     "taxinvoice", "ecom"), DocClass.INVOICE.value),
+    **dict.fromkeys(("cdnr", "cdnra", "cdn", "cdnur", "note", "notes", "crdrnote", "creditdebitnote", "drcrnote"), NOTE),
+}
+AMBIGUOUS_TYPES = ("credit", "debit", "cr", "dr")
+
+
+def mode_columns(headers: list[str], chosen: dict[str, tuple[str, ...]]) -> list[str]:
+    """Headers not taken by a field whose name says type, mode or kind (candidates to decide a
+    document's class when the type column cannot)."""
+    taken = {h for hs in chosen.values() for h in hs}
+    return [h for h in headers if h not in taken and any(w in fold(h) for w in _MODE_WORDS)]

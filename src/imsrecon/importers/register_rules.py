@@ -1,5 +1,5 @@
-"""Register-only rules: total rows, document classes from voucher types, GSTINs from party names,
-and line rows of one voucher summed into one document."""
+"""Register-only rules: total rows, document classes from voucher types, GSTINs from party names
+(line rows of one document are summed in register_lines)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import re
 
 import polars as pl
 
-from imsrecon.importers.register_columns import DOCUMENT_TYPES, ColumnMapping
+from imsrecon.importers.register_columns import AMBIGUOUS_TYPES, DOCUMENT_TYPES, MODE_VALUES, NOTE, ColumnMapping
 from imsrecon.issues import RowIssue, Severity
-from imsrecon.model import AMOUNT_HEADS, UNREGISTERED_FLAG, add_flag, unregistered
+from imsrecon.model import UNREGISTERED_FLAG, add_flag, unregistered
 from imsrecon.normalise.gstin import gstin_clean_expr
 from imsrecon.normalise.scalar import per_distinct
 from imsrecon.sections import DocClass
@@ -88,6 +88,9 @@ def classify_documents(
     if "voucher_type" not in raw.columns:
         return raw.with_columns(pl.coalesce(by_sheet, pl.lit(DocClass.INVOICE.value)).alias("doc_class")), []
     types = {k: v.value for k, v in (mapping.document_type_map() if mapping else DOCUMENT_TYPES).items()}
+    ruled = ledger_side_types(raw, mapping, file, display, by_sheet)
+    if ruled is not None:
+        return ruled
     # few distinct voucher types: each is read once
     out = raw.with_columns(
         per_distinct(pl.col("voucher_type"), lambda v: _document_class(v, types), pl.String).alias("_cls"),
@@ -105,6 +108,63 @@ def classify_documents(
         pl.coalesce(pl.col("_cls"), pl.when(blank_type).then(by_sheet), pl.lit(DocClass.INVOICE.value)).alias("doc_class")
     )
     return out.drop("_cls", "_folded"), issues
+
+
+MODE_PREFIX = "_mode:"  # raw columns that may say a row's kind of document (register_columns.mode_columns)
+_DECISIVE = 0.8  # of the rows with a value: a column whose values say the kind this often decides it
+
+
+def ledger_side_types(
+    raw: pl.DataFrame, mapping: ColumnMapping | None, file: str, display: dict[str, str], by_sheet: pl.Expr
+) -> tuple[pl.DataFrame, list[RowIssue]] | None:
+    """A type column that says only CREDIT or DEBIT (Cr/Dr) names a ledger side as often as a kind of
+    note: a purchase invoice is a credit to its supplier. When every value of the column is one of
+    those words (and the mapping file does not name them), the class is read from another column
+    that says it (a "Document Mode" of B2B: an invoice; CDNR: a note, whose kind the credit/debit
+    word then gives), else the rows are invoices (negative amounts still make credit notes). Either
+    way a file-level warning says so. None when the type column is not of that kind."""
+    words = pl.col("voucher_type").cast(pl.String).str.to_lowercase().str.replace_all(r"[^a-z]", "")
+    seen = set(raw.select(words.unique()).to_series().drop_nulls().to_list()) - {""}
+    named = set(mapping.document_types) if mapping else set()
+    if not seen or not seen <= set(AMBIGUOUS_TYPES) or seen & named:
+        return None
+    column = display.get("voucher_type", "voucher_type")
+    values = "/".join(sorted(raw.select(pl.col("voucher_type").str.strip_chars().str.to_uppercase().unique())
+                             .to_series().drop_nulls().to_list())[:4])
+    decider = _deciding_column(raw)
+    if decider is None:
+        cls = pl.coalesce(by_sheet, pl.lit(DocClass.INVOICE.value))
+        reason = (f"column {column!r} says only {values}, which reads as a ledger side (Cr/Dr) as well as a kind of "
+                  "note, and no other column says what each row is: rows read as invoices (negative amounts as "
+                  "credit notes); if they are notes, map the words under [document_types] in a mapping file")
+    else:
+        mode = per_distinct(pl.col(decider).cast(pl.String), _mode_class, pl.String)
+        note = pl.when(words.is_in(["credit", "cr"])).then(pl.lit(DocClass.CREDIT_NOTE.value)).otherwise(
+            pl.lit(DocClass.DEBIT_NOTE.value))
+        cls = pl.coalesce(pl.when(mode == NOTE).then(note).otherwise(mode), by_sheet, pl.lit(DocClass.INVOICE.value))
+        reason = (f"column {column!r} says only {values}, which reads as a ledger side (Cr/Dr) as well as a kind of "
+                  f"note: each row's kind is read from column {decider.removeprefix(MODE_PREFIX)!r} (B2B: an "
+                  f"invoice; a note section such as CDNR: {column!r} says credit or debit note)")
+    issue = RowIssue(Severity.WARNING, file, None, column, values, reason, code="doc_type_ambiguous")
+    return raw.with_columns(cls.alias("doc_class")), [issue]
+
+
+def _mode_class(values: pl.Expr) -> pl.Expr:
+    return values.str.to_lowercase().str.replace_all(r"[^a-z0-9]", "").replace_strict(
+        MODE_VALUES, default=None, return_dtype=pl.String)
+
+
+def _deciding_column(raw: pl.DataFrame) -> str | None:
+    """The first carried type/mode column whose values say a kind of document for most rows."""
+    for col in (c for c in raw.columns if c.startswith(MODE_PREFIX)):
+        text = pl.col(col).cast(pl.String).str.strip_chars()
+        counts = raw.select(
+            (text.fill_null("") != "").sum().alias("filled"),
+            per_distinct(pl.col(col).cast(pl.String), _mode_class, pl.String).is_not_null().sum().alias("said"),
+        ).row(0, named=True)
+        if counts["filled"] and counts["said"] >= _DECISIVE * counts["filled"]:
+            return col
+    return None
 
 
 def _party_key(col: pl.Expr) -> pl.Expr:
@@ -207,55 +267,3 @@ def fill_gstin_from_party(
         add_flag(single, "supplier_gstin_from_party"),
     )
     return df.drop("_party", "_gstins"), issues
-
-
-def aggregate_lines(
-    docs: pl.DataFrame, has_rate: bool, has_voucher: bool, file: str, has_item: bool = False
-) -> tuple[pl.DataFrame, list[RowIssue]]:
-    """Several rows of one voucher (same voucher number and supplier number), or rows of one
-    document at different tax rates, or the item rows of one document (an item-wise register),
-    become one document with summed amounts. Rows that repeat each other exactly (same rate, or
-    same item and amounts) are a double booking and stay apart. The document keeps the first
-    row's provenance and a flag; each merge is reported."""
-    extra = [c for c in ("rate", "item") if c in docs.columns]
-    if docs.height == 0 or not (has_rate or has_voucher or has_item):
-        return docs.drop(extra), []
-    if has_voucher:
-        keys = ["src_sheet", "voucher_no", "supplier_gstin", "doc_no_norm", "doc_class"]
-        eligible = pl.col("voucher_no").is_not_null()
-    else:
-        keys = ["src_sheet", "supplier_gstin", "doc_no_norm", "doc_date", "doc_class"]
-        eligible = pl.col("item" if has_item else "rate").is_not_null()
-    df = docs.with_row_index("_i")
-    group = pl.when(eligible).then(pl.struct(keys).hash()).otherwise(pl.col("_i").cast(pl.UInt64) + 1)
-    df = df.with_columns(group.alias("_g"))
-    df = df.with_columns(pl.len().over("_g").alias("_n"))
-    if not has_voucher:  # lines only when they differ from each other (repeats = a double booking)
-        line = pl.struct("item", *AMOUNT_HEADS) if has_item else pl.col("rate")
-        df = df.with_columns(
-            pl.when(line.n_unique().over("_g") == pl.col("_n")).then(pl.col("_g"))
-            .otherwise(pl.col("_i").cast(pl.UInt64) + 1).alias("_g")
-        ).with_columns(pl.len().over("_g").alias("_n"))
-    singles = df.filter(pl.col("_n") == 1)
-    multi = df.filter(pl.col("_n") > 1)
-    if multi.height == 0:
-        return docs.drop(extra), []
-    value_same = pl.col("doc_value").n_unique() == 1
-    merged = multi.group_by("_g", maintain_order=True).agg(
-        pl.exclude(*AMOUNT_HEADS, "doc_value", "_n", "flags").first(),
-        *[pl.col(h).sum() for h in AMOUNT_HEADS],
-        pl.when(value_same).then(pl.col("doc_value").first()).otherwise(pl.col("doc_value").sum()).alias("doc_value"),
-        pl.col("flags").first(),
-        pl.col("src_line").alias("_lines"),
-        pl.col("src_row").alias("_rows"),
-    )
-    merged = merged.with_columns(add_flag(pl.lit(True), "lines_summed"))
-    issues = [
-        RowIssue(Severity.INFO, file, rows[0], None, doc_no,
-                 f"rows {', '.join(str(x) for x in (lines if lines[0] is not None else rows))} are lines of one document: amounts summed",
-                 sheet, lines[0], "lines_summed")
-        for rows, lines, sheet, doc_no in merged.select("_rows", "_lines", "src_sheet", "doc_no").iter_rows()
-    ]
-    cols = [c for c in docs.columns if c not in extra]
-    out = pl.concat([singles.select("_i", *cols), merged.select("_i", *cols)]).sort("_i")
-    return out.drop("_i"), issues

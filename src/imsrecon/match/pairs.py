@@ -71,6 +71,7 @@ _PR_COLS = {
     "recipient_gstin": "_pr_recipient",
     "fy": "_pr_fy",
     "doc_no_norm": "_pr_norm",
+    "nil_rated_value": "pr_nil_rated_value",  # nil-rated lines kept out of the register row's taxable value
 }
 SOURCE_COLUMNS = (*_IMS_COLS, *_PR_COLS)  # the document columns the result is built from
 _CLASS_CODE = {"invoice": "INV", "credit_note": "CN", "debit_note": "DN"}
@@ -97,6 +98,8 @@ def build_result(ims: pl.DataFrame, pr: pl.DataFrame, pairs: pl.DataFrame) -> pl
             .then(True).otherwise(pl.col("reverse_charge")).alias("reverse_charge"),
         )
     )
+    if pr["nil_rated_value"].is_not_null().any():  # a register with nil-rated lines (rare: no copy otherwise)
+        df = df.with_columns(_with_nil_rated(pl.col("comparison")).alias("comparison"))
     keys = _disambiguate(df.select(matching_key_expr().alias("matching_key"), "ims_idx", "pr_idx"))
     df = df.with_columns(
         keys["matching_key"],
@@ -105,6 +108,15 @@ def build_result(ims: pl.DataFrame, pr: pl.DataFrame, pairs: pl.DataFrame) -> pl
     )
     drop = [c for c in df.columns if c.startswith("_") or c.endswith("_idx") or c == "note"]
     return conform_result(df.with_columns(pl.col("note").alias("reason")).drop(drop))
+
+
+def _with_nil_rated(comparison: pl.Expr) -> pl.Expr:
+    """A pair's comparison ends with ``nil_rated=<amount>`` where the register row's nil-rated lines
+    were kept out of its compared taxable value."""
+    nil = pl.col("pr_nil_rated_value")
+    shown = pl.when(comparison.is_not_null() & (nil > 0)).then(
+        pl.format("{} nil_rated={}", comparison, nil.round(2).cast(pl.String)))
+    return shown.otherwise(comparison)
 
 
 def matching_key_expr() -> pl.Expr:

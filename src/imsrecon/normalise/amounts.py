@@ -6,6 +6,12 @@ import polars as pl
 
 from imsrecon.normalise.scalar import apply_scalar
 
+# An amount beyond any real invoice (₹10^13, ten lakh crore): read, but warned (a number in scientific
+# notation, digits of two cells run together, an account number in an amount column)
+MAX_PLAUSIBLE_AMOUNT = 1e13
+PLAUSIBLE_TEXT = "₹10^13 (ten lakh crore)"  # the same, for messages
+NAN_TEXT = ("nan",)  # what pandas writes for a missing number
+
 _SYMBOLS = r"₹|\bRs\.?|\bINR\b|\s|\u00a0"  # currency and blanks
 _CURRENCY = rf"(?i)({_SYMBOLS}|,|')"  # ... and digit grouping
 _BLANK = r"^(|-|—|–|nil|null|none|n/?a|nan)$"  # "nan": what a pandas export writes for an empty cell
