@@ -446,3 +446,22 @@ def test_fuzz_any_table_or_bytes_give_a_result_or_a_named_error(tmp_path, table,
     data = _csv_bytes(headers, rows, delimiter, encoding) if form == "csv" else WRITERS[form](headers, rows)
     path = written(tmp_path, f"fuzz{suffix}", _mutated(data, random.Random(seed), how))
     _assert_named_result(path)
+
+
+def test_decide_from_a_workbook_over_the_limits_is_refused_before_it_is_read(tmp_path):
+    """`decide --from` opens workbooks through the same bounded opener as the importers."""
+    from imsrecon.decisions_xlsx import read_decisions_xlsx
+
+    data = xlsx(HEADER_CELLS, "A1:XFD1048576").replace(b'name="Sheet1"', b'name="Exact"')
+    with pytest.raises(InputFileError, match="declares its cells as A1:XFD1048576"):
+        read_decisions_xlsx(written(tmp_path, "recon.xlsx", data))
+
+
+def test_the_gstr2b_excel_importer_reads_within_the_callers_limits(tmp_path):
+    """The options' limits reach every workbook reader, not only the defaults."""
+    from imsrecon.importers.gstr2b_excel import Gstr2bExcelImporter
+
+    data = xlsx(HEADER_CELLS).replace(b'name="Sheet1"', b'name="B2B"')
+    path = written(tmp_path, "2b.xlsx", data)
+    with pytest.raises(InputFileError, match="the limit is"):
+        Gstr2bExcelImporter().read(path, ImportOptions(max_sheet_columns=2))

@@ -65,13 +65,10 @@ def read_decisions_xlsx(path: Path) -> tuple[list[Proposal], int]:
     """The decisions in a report workbook: every category sheet's rows with a decision (columns
     matching_key, decision, remarks and the declaration's found by name in the header row), each
     with its sheet and the row number Excel shows; and how many rows had a key but no decision."""
-    from python_calamine import CalamineWorkbook
+    from imsrecon.importers.tabular import open_workbook
 
     path = Path(path)
-    try:
-        wb = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own error types for corrupt files
-        raise InputFileError(path.name, f"cannot read as a workbook: {exc}") from None
+    wb = open_workbook(path)  # checked against the workbook limits first, like every import
     sheets = [n for n in wb.sheet_names if _category_sheet(n)]
     if not sheets:
         raise InputFileError(path.name, "no category sheet (Exact, Probable, Mismatch, …): "

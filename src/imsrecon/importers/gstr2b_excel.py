@@ -27,7 +27,7 @@ from imsrecon.importers.portal_excel import (
     text_frame,
     text_rows,
 )
-from imsrecon.importers.tabular import HEADER_SEARCH_ROWS, excel_sheet_names
+from imsrecon.importers.tabular import HEADER_SEARCH_ROWS, excel_sheet_names, open_workbook
 from imsrecon.issues import InputFileError, RowIssue, Severity
 from imsrecon.model import AMOUNT_HEADS, Side, SourceKind, empty_documents
 from imsrecon.normalise.amounts import amount_blank
@@ -196,12 +196,10 @@ class Gstr2bExcelImporter:
         parsed whole to read its first rows) and carry the same header."""
         if path.suffix.lower() not in EXCEL_SUFFIXES:
             return False
-        from python_calamine import CalamineWorkbook
-
         try:
             sheets = [n for n in excel_sheet_names(path) if names.sheet_kind(n).what == "documents"]
             sheets.sort(key=_likely_small)
-            wb = CalamineWorkbook.from_path(str(path)) if sheets else None
+            wb = open_workbook(path) if sheets else None
             for name in sheets[:_IDENTIFY_SHEETS]:
                 sheet = wb.get_sheet_by_name(name)
                 rows = text_rows(sheet.to_python(skip_empty_area=False, nrows=HEADER_SEARCH_ROWS))
@@ -221,11 +219,11 @@ class Gstr2bExcelImporter:
         check_size(path, options)
         if path.suffix.lower() not in EXCEL_SUFFIXES:
             raise InputFileError(path.name, "not an Excel workbook (.xlsx, .xls or .xlsm)")
-        if not any(names.sheet_kind(n).what in ("documents", "isd") for n in excel_sheet_names(path)):
+        if not any(names.sheet_kind(n).what in ("documents", "isd") for n in excel_sheet_names(path, options)):
             raise InputFileError(path.name, "no GSTR-2B document sheet (B2B, B2BA, B2B-CDNR, ECO, IMPG …) "
                                  "in this workbook")
         result = ImportResult(path.name, self.kind, self.side)
-        meta, sheets = self._sheets(path, result)
+        meta, sheets = self._sheets(path, result, options)
         recipient = recipient_from(meta) or (options.recipient_gstin or "").strip().upper() or None
         period = names.workbook_period(meta)
         if period is None and (period := names.period_from_file_name(path.name)) is not None:
@@ -254,13 +252,15 @@ class Gstr2bExcelImporter:
         return result
 
     @staticmethod
-    def _sheets(path: Path, result: ImportResult) -> tuple[list[list[str | None]], list[tuple[str, Layout]]]:
+    def _sheets(
+        path: Path, result: ImportResult, options: ImportOptions
+    ) -> tuple[list[list[str | None]], list[tuple[str, Layout]]]:
         """The rows that may give the recipient and the period (Read me, title rows), and the
         document and ISD sheets with their headers, in workbook order; other sheets noted or warned."""
         meta: list[list[str | None]] = []
         sheets: list[tuple[str, Layout]] = []
         refused, summaries = [], []
-        for sheet, cells, merged in iter_sheets(path):
+        for sheet, cells, merged in iter_sheets(path, options):
             kind = names.sheet_kind(sheet)
             if kind.what == "summary":
                 if names.norm(sheet) in names.README_SHEETS:

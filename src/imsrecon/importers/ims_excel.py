@@ -25,6 +25,7 @@ from imsrecon.importers.tabular import (
     cell_text,
     excel_sheet_names,
     iter_excel_sheets,
+    open_workbook,
 )
 from imsrecon.issues import InputFileError, RowIssue, Severity
 from imsrecon.model import AMOUNT_HEADS, Side, SourceKind
@@ -177,12 +178,10 @@ class ImsExcelImporter:
         (B2B first): a register or a GSTR-2B workbook with a "B2B" sheet has other headers."""
         if path.suffix.lower() not in EXCEL_SUFFIXES:
             return False
-        from python_calamine import CalamineWorkbook
-
         try:
             names = sorted((n for n in excel_sheet_names(path) if sheet_section(n) is not None),
                            key=lambda n: sheet_section(n) is not SECTIONS["b2b"])
-            wb = CalamineWorkbook.from_path(str(path)) if names else None
+            wb = open_workbook(path) if names else None
             for name in names[:3]:
                 sheet = wb.get_sheet_by_name(name)
                 rows = sheet.to_python(skip_empty_area=False, nrows=HEADER_SEARCH_ROWS)
@@ -198,12 +197,12 @@ class ImsExcelImporter:
         check_size(path, options)
         if path.suffix.lower() not in EXCEL_SUFFIXES:
             raise InputFileError(path.name, "not an Excel workbook (.xlsx, .xls or .xlsm)")
-        if not any(sheet_section(n) for n in excel_sheet_names(path)):
+        if not any(sheet_section(n) for n in excel_sheet_names(path, options)):
             raise InputFileError(path.name, "no IMS offline-tool sheet (B2B, B2BA, B2B-DN, B2B-CN, ECO …) in this workbook")
-        merged = merged_ranges(path)
+        merged = merged_ranges(path, options)
         result = ImportResult(path.name, self.kind, self.side)
         sheets, refused, recipient = [], [], None
-        for sheet, rows in iter_excel_sheets(path):
+        for sheet, rows in iter_excel_sheets(path, options):
             section = sheet_section(sheet)
             layout = locate_header(sheet, rows, merged.get(sheet), section)
             if layout is None or not ims_style(layout, section):

@@ -19,7 +19,8 @@ from typing import Any
 
 import polars as pl
 
-from imsrecon.importers.tabular import cell_text, table_from_rows
+from imsrecon.importers.base import ImportOptions
+from imsrecon.importers.tabular import cell_text, open_workbook, table_from_rows
 from imsrecon.issues import InputFileError
 from imsrecon.normalise.gstin import GSTIN_LOOSE_PATTERN
 
@@ -147,26 +148,22 @@ def _resolve_duplicates(columns: dict[int, str], amendment: bool, originals: dic
     return notes
 
 
-def merged_ranges(path: Path) -> dict[str, list[Any] | None]:
+def merged_ranges(path: Path, options: ImportOptions | None = None) -> dict[str, list[Any] | None]:
     """Each sheet's merged cells ((row, col), (row, col)), where the workbook says."""
-    from python_calamine import CalamineWorkbook
-
     try:
-        wb = CalamineWorkbook.from_path(str(path))
+        wb = open_workbook(path, options)
         return {n: wb.get_sheet_by_name(n).merged_cell_ranges for n in wb.sheet_names}
     except Exception:  # merge information helps; it is never required
         return {}
 
 
-def iter_sheets(path: Path) -> Iterator[tuple[str, list[list[Any]], list[Any] | None]]:
+def iter_sheets(
+    path: Path, options: ImportOptions | None = None
+) -> Iterator[tuple[str, list[list[Any]], list[Any] | None]]:
     """Each sheet's cells as the workbook holds them (numbers, dates, text; '' where empty) and its
-    merged cells, each sheet parsed once. Unreadable: the project's own error, naming the file."""
-    from python_calamine import CalamineWorkbook
-
-    try:
-        wb = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own error types for corrupt files
-        raise InputFileError(path.name, f"cannot read as a spreadsheet: {exc}") from None
+    merged cells, each sheet parsed once, after the workbook's bounds are checked. Unreadable: the
+    project's own error, naming the file."""
+    wb = open_workbook(path, options)
     for name in wb.sheet_names:
         try:
             sheet = wb.get_sheet_by_name(name)

@@ -210,6 +210,16 @@ def workbook_kind(path: Path, options: ImportOptions | None = None) -> FileKind:
     return _checked(str(path.resolve()), stat.st_size, stat.st_mtime_ns, sheet_limits(options))
 
 
+def open_workbook(path: Path, options: ImportOptions | None = None) -> Any:
+    """The workbook (a calamine workbook) once its kind and bounds are checked: the one way every
+    importer, and `decide --from`, opens an .xlsx/.xls. InputFileError when it is not a workbook
+    (an HTML page saved as one: read it with :func:`iter_excel_sheets`) or over a limit."""
+    if workbook_kind(path, options) is FileKind.MARKUP:
+        raise InputFileError(path.name, "is a web page (HTML) or Excel 2003 XML saved as a spreadsheet, "
+                             "not an Excel workbook")
+    return _calamine(path)
+
+
 def _calamine(path: Path) -> Any:
     from python_calamine import CalamineWorkbook
 
