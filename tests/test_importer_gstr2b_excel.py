@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from imsrecon.cli.app import app
 from imsrecon.importers.base import ImportOptions
-from imsrecon.importers.gstr2b_excel import Gstr2bExcelImporter, _applicable_pct
+from imsrecon.importers.gstr2b_excel import Gstr2bExcelImporter
 from imsrecon.importers.gstr2b_excel_names import (
     REJECTED_FLAG,
     REVERSAL_FLAG,
@@ -29,12 +29,14 @@ from imsrecon.importers.gstr2b_excel_names import (
     sheet_kind,
     workbook_period,
 )
+from imsrecon.importers.gstr2b_json import applicable_pct
 from imsrecon.importers.ims_excel import ImsExcelImporter
 from imsrecon.importers.portal_excel import text_frame
 from imsrecon.importers.register import RegisterImporter
 from imsrecon.importers.registry import detect
 from imsrecon.importers.tabular import cell_text
 from imsrecon.issues import InputFileError, Severity
+from imsrecon.normalise.amounts import applicable_pct_expr
 
 DATA = Path(__file__).parent / "data"
 FIXTURE = DATA / "gstr2b_excel" / "gstr2b_portal.xlsx"
@@ -306,8 +308,10 @@ def test_period_from_file_name(name, period):
      (None, None), ("-", None), ("sixty", None), ("150", None), ("-65", None)],
 )
 def test_applicable_pct(cell, pct):
-    got = pl.DataFrame({"c": [cell]}, schema={"c": pl.String}).select(_applicable_pct(pl.col("c")))[0, 0]
+    """One rule for the workbook's cells and the JSON's diffprcnt (normalise.amounts)."""
+    got = pl.DataFrame({"c": [cell]}, schema={"c": pl.String}).select(applicable_pct_expr(pl.col("c")))[0, 0]
     assert got == pct
+    assert applicable_pct(cell) == pct
 
 
 def test_period_from_title_rows_or_file_name_when_there_is_no_read_me(tmp_path):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import polars as pl
 
 from imsrecon.model import Side
-from imsrecon.normalise.flags import flag_expr
+from imsrecon.normalise.flags import TEMPORARY, itc_availability_expr
 from imsrecon.normalise.scalar import per_distinct
 
 # The differences (names as in ``differences``) that leave the ITC unchanged: the ITC is the tax,
@@ -20,11 +20,7 @@ from imsrecon.normalise.scalar import per_distinct
 # document, or changes the heads, and is not here.
 NO_ITC_CHANGE: frozenset[str] = frozenset({"doc_date", "taxable_value"})
 
-# GSTR-2B's `itcavl` (domain doc §6): Y available, N not available, T (unconfirmed) temporarily not
-# available. Y/N come in any flag spelling (normalise/flags.py); these spellings say T, and are read
-# before the flags (where a bare "t" would read as true).
-ITC_TEMPORARY = "T"
-ITC_TEMPORARY_SPELLINGS = ("t", "temporary", "temporarily unavailable", "temporarily not available")
+ITC_TEMPORARY = TEMPORARY  # GSTR-2B's T: temporarily not available (normalise/flags.py)
 # UNCONFIRMED: GSTR-2B's `rsn` codes for ITC not available, in words; any other text is shown as given.
 ITC_REASONS: dict[str, str] = {
     "P": "the place of supply is the supplier's state, not yours",
@@ -35,12 +31,6 @@ STATEMENT_SIDES = (Side.GSTR2B.value, Side.GSTR2A.value)
 
 # the helper columns with_row_facts adds
 FACT_COLUMNS = ("_date_only", "_outside_ims")
-
-
-def itc_availability_expr(col: pl.Expr) -> pl.Expr:
-    """``itc_availability`` as Y, N or T (null where blank or unreadable)."""
-    folded = col.cast(pl.String).str.strip_chars().str.to_lowercase()
-    return pl.when(folded.is_in(ITC_TEMPORARY_SPELLINGS)).then(pl.lit(ITC_TEMPORARY)).otherwise(flag_expr(col))
 
 
 ITC_STATE = per_distinct(pl.col("itc_availability"), itc_availability_expr, pl.String)

@@ -30,9 +30,9 @@ from imsrecon.importers.portal_excel import (
 from imsrecon.importers.tabular import HEADER_SEARCH_ROWS, excel_sheet_names, open_workbook
 from imsrecon.issues import InputFileError, RowIssue, Severity
 from imsrecon.model import AMOUNT_HEADS, Side, SourceKind, empty_documents
-from imsrecon.normalise.amounts import amount_blank
+from imsrecon.normalise.amounts import amount_blank, applicable_pct_expr
 from imsrecon.normalise.dates import DAY_FIRST
-from imsrecon.normalise.flags import YES, flag_expr, flag_unreadable
+from imsrecon.normalise.flags import YES, flag_expr, flag_unreadable, itc_availability_expr
 from imsrecon.normalise.states import place_of_supply_expr
 from imsrecon.sections import INV_TYPE_CODES, SECTIONS
 
@@ -40,8 +40,6 @@ EXCEL_SUFFIXES = (".xlsx", ".xls", ".xlsm")
 MIN_HEADER_SCORE = 3  # distinct GSTR-2B column names a header row must carry
 _IDENTIFY_SHEETS = 4  # document sheets identify() looks at, at most
 _META_ROWS = 40  # rows of the Read me sheet that may give the recipient and the period
-# ITC availability: Y/N as the flags read, and T for "Temporary" (folded spellings)
-_TEMPORARY = ("temporary", "temp", "t")
 # note type (folded) -> C/D; C/D -> (section, amendment section)
 _NOTE_TYPES = {"creditnote": "C", "credit": "C", "c": "C", "cn": "C", "cr": "C", "creditnotes": "C",
                "debitnote": "D", "debit": "D", "d": "D", "dn": "D", "dr": "D", "debitnotes": "D"}
@@ -77,23 +75,11 @@ def _per_value(col: pl.Expr, fn) -> pl.Expr:
                                                       default=None, return_dtype=pl.String), return_dtype=pl.String)
 
 
-def _applicable_pct(col: pl.Expr) -> pl.Expr:
-    """ "65%", "65" and 0.65 (a cell formatted as a percentage) are all 65; null outside 0-100."""
-    text = col.cast(pl.String).str.strip_chars()
-    number = text.str.replace(r"\s*%$", "").str.replace_all(",", "").cast(pl.Float64, strict=False)
-    scaled = pl.when(~text.str.ends_with("%") & (number > 0) & (number <= 1)).then(number * 100).otherwise(number)
-    return pl.when(amount_blank(text) | ~scaled.is_between(0, 100)).then(None).otherwise(scaled.round(2))
-
-
-def _itc_availability(col: pl.Expr) -> pl.Expr:
-    return pl.when(_folded(col).is_in(_TEMPORARY)).then(pl.lit("T")).otherwise(flag_expr(col))
-
-
 # field -> (parsed value, reason when a filled cell does not parse); the cell is then left blank
 _CHECKS = {
     "reverse_charge": (flag_expr, "not Yes/No: read as No"),
-    "itc_availability": (_itc_availability, "not Yes/No/Temporary: left blank"),
-    "applicable_pct": (_applicable_pct, "not a percentage of the tax rate (65%, 65 or 0.65): left blank"),
+    "itc_availability": (itc_availability_expr, "not Yes/No/Temporary: left blank"),
+    "applicable_pct": (applicable_pct_expr, "not a percentage of the tax rate (65%, 65 or 0.65): left blank"),
     "rtnprd": (lambda c: _per_value(c, return_period), "not a return period (MMYYYY, Nov'25, Nov-2025): left blank"),
     "place_of_supply": (place_of_supply_expr, "names no state: left blank"),
 }

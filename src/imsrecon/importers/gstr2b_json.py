@@ -23,7 +23,9 @@ from imsrecon.importers.base import ImportOptions, ImportResult, load_json
 from imsrecon.importers.json_envelope import find_body
 from imsrecon.issues import InputFileError, RowIssue, Severity
 from imsrecon.model import Side, SourceKind
+from imsrecon.normalise.amounts import applicable_pct_expr
 from imsrecon.normalise.flags import itc_availability_expr
+from imsrecon.normalise.scalar import apply_scalar
 from imsrecon.sections import GSTR2B_KEYS, GSTR2B_NOT_MATCHED, SECTIONS, gstr2b_key
 
 REJECTED_FLAG = "rejected_in_2b"
@@ -59,18 +61,11 @@ def _spec(key: str) -> g.Spec:
 
 
 def applicable_pct(value: Any) -> float | None:
-    """``diffprcnt`` as a percentage of the tax rate: the portal writes a fraction (1, 0.65), so
-    values up to 1 are scaled to 100 and 65; a value written as a percentage (65, "65%") stays.
-    None when blank or not a number."""
+    """``diffprcnt`` as a percentage of the tax rate (normalise.amounts.applicable_pct_expr: 1 and
+    0.65 are 100 and 65, "65%" is 65); None when blank, not a number or out of range."""
     if value is None or isinstance(value, (bool, list, dict)):
         return None
-    try:
-        number = float(value) if isinstance(value, (int, float)) else float(str(value).strip().rstrip("%").strip())
-    except (ValueError, OverflowError):
-        return None
-    if number != number or not 0 <= number <= 100:
-        return None
-    return round(number * 100 if 0 < number <= 1 else number, 4)
+    return apply_scalar(applicable_pct_expr, value, pl.Float64)
 
 
 def _is_body(node: dict[str, Any]) -> bool:

@@ -81,3 +81,15 @@ def parse_amount_series(values: pl.Series) -> pl.Series:
 
 def parse_amount(text: object) -> float | None:
     return apply_scalar(amount_expr, text, pl.Float64)
+
+
+def applicable_pct_expr(col: pl.Expr) -> pl.Expr:
+    """GSTR-2B's applicable percentage of the tax rate (``diffprcnt``, "Applicable % of Tax Rate")
+    in per cent: "65%" and 65 are 65, and a fraction (0.65, 1: what the portal's JSON writes, and a
+    cell formatted as a percentage) is scaled to 65 and 100 — no applicable percentage of 1 % or less
+    exists. Null where blank, not a number, or outside 0–100."""
+    text = col.cast(pl.String).str.strip_chars()
+    percent_sign = text.str.ends_with("%")
+    number = text.str.strip_suffix("%").str.strip_chars().str.replace_all(",", "").cast(pl.Float64, strict=False)
+    scaled = pl.when(~percent_sign & (number > 0) & (number <= 1)).then(number * 100).otherwise(number)
+    return pl.when(amount_blank(text) | ~scaled.is_between(0, 100)).then(None).otherwise(scaled.round(4))

@@ -72,13 +72,18 @@ def filed_expr(col: pl.Expr) -> pl.Expr:
 
 # GSTR-2B's ITC availability (`itcavl`): Y/N, or T where a file says the credit is temporary
 # (folded spellings; checked before the flag spellings, in which a lone T is "true")
+# GSTR-2B's `itcavl` (domain doc §6): Y available, N not available, T (unconfirmed) temporarily not
+# available. Y/N come in any flag spelling; these spellings (folded to their letters) say T, and are
+# read before the flags (where a bare "t" would read as true).
 TEMPORARY = "T"
-TEMPORARY_WORDS = ("t", "temp", "temporary")
+TEMPORARY_WORDS = ("t", "temp", "temporary", "temporarilyunavailable", "temporarilynotavailable")
 
 
 def itc_availability_expr(col: pl.Expr) -> pl.Expr:
-    """ITC availability as ``Y``/``N``/``T`` (null where blank or none of these)."""
-    return pl.when(_folded(col).is_in(TEMPORARY_WORDS)).then(pl.lit(TEMPORARY)).otherwise(flag_expr(col))
+    """ITC availability as ``Y``/``N``/``T`` (null where blank or none of these): every reader of
+    GSTR-2B's `itcavl` (its JSON and Excel importers, the recommender) goes through this."""
+    letters = _folded(col).str.replace_all(r"[^a-z]", "")
+    return pl.when(letters.is_in(TEMPORARY_WORDS)).then(pl.lit(TEMPORARY)).otherwise(flag_expr(col))
 
 
 __all__ = [
